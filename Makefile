@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
-FLASK := $(BIN)/flask --app wsgi
+# Local development: debug mode (the dev SECRET_KEY is accepted) unless FLASK_DEBUG=0.
+FLASK := FLASK_DEBUG=$${FLASK_DEBUG:-1} $(BIN)/flask --app wsgi
 
 .PHONY: run test lint format bench clean setup
 
@@ -18,8 +19,9 @@ setup: $(BIN)/activate
 	$(FLASK) db upgrade
 	$(FLASK) rules seed
 
+# Plain http on 127.0.0.1, so the session cookie may go without TLS here (not in production).
 run: setup
-	FLASK_DEBUG=$${FLASK_DEBUG:-1} $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .

@@ -1,0 +1,87 @@
+"""Intake: patient intake and triage for dry-needling clinics."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Flask is imported inside create_app, so the pure core (questionnaire, scoring, rules)
+# imports without it.
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The Content-Security-Policy: everything from this origin only, nothing inline.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "form-action": "'self'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the application: config, extensions, blueprints, CLI."""
+    from flask import Flask
+    from flask_talisman import Talisman
+
+    from intake import cli, errors, views
+    from intake.config import load_config
+    from intake.extensions import csrf, db, mail, migrate
+
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INTAKE_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    _refuse_unsafe_config(app)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    Talisman(
+        app,
+        content_security_policy=CSP,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["HSTS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        referrer_policy="same-origin",
+        frame_options="DENY",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+
+    app.register_blueprint(views.patient.bp)
+    errors.register(app)
+    cli.register(app)
+    app.jinja_env.globals["clinic"] = {
+        "name": app.config["CLINIC_NAME"],
+        "phone": app.config["CLINIC_PHONE"],
+        "emergency_number": app.config["EMERGENCY_NUMBER"],
+    }
+    logging.getLogger("intake").setLevel(logging.INFO)
+    return app
+
+
+def _refuse_unsafe_config(app: Flask) -> None:
+    """Outside development and testing, the development secret key is refused."""
+    from intake.config import DEV_SECRET_KEY
+
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing):
+        raise RuntimeError(
+            "SECRET_KEY is not set. Set it to a long random value (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`) or run with "
+            "FLASK_DEBUG=1 for local development."
+        )

@@ -1,0 +1,87 @@
+"""Every setting in one place: a safe default each, overridden by environment variables.
+
+Names follow the extensions' own (SQLALCHEMY_*, MAIL_*) so their documentation applies.
+`load_config()` reads the environment when the app is created, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+#: The development secret; refused outside development and testing.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def _cuts(value: str) -> tuple[int, int]:
+    low, high = (int(part) for part in value.split(","))
+    return low, high
+
+
+def _list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+#: name -> (default, parser, one-line description). The README's settings table mirrors this.
+SETTINGS: dict[str, tuple[Any, Any, str]] = {
+    "SECRET_KEY": (DEV_SECRET_KEY, str, "Signs sessions and CSRF tokens; required in production"),
+    "DATABASE_URL": (None, str, "SQLAlchemy URL; SQLite file in instance/ when unset"),
+    "CLINIC_NAME": ("Your Clinic", str, "Shown on every page and in emails"),
+    "CLINIC_EMAIL": (["clinic@example.test"], _list, "Where booking requests go (comma list)"),
+    "CLINIC_PHONE": ("", str, "Clinic phone number shown to patients"),
+    "EMERGENCY_NUMBER": ("999", str, "Emergency number named in urgent advice (999, 911, 112…)"),
+    "BASE_URL": ("http://127.0.0.1:5000", str, "Public address, for links in emails"),
+    "DRAFT_TTL": (86400, _int, "Seconds an unfinished questionnaire is kept"),
+    "PHONE_REGION": ("GB", str, "Default region for phone numbers without a country code"),
+    "PAIN_BAND_CUTS": ((4, 6), _cuts, "NPRS upper bounds of mild and moderate (clinical.md §6.1)"),
+    "SESSION_COOKIE_SECURE": (True, _bool, "Send the session cookie over HTTPS only"),
+    "PERMANENT_SESSION_LIFETIME": (86400, _int, "Seconds a session cookie lives"),
+    "MAX_CONTENT_LENGTH": (65536, _int, "Largest request body accepted, in bytes"),
+    "FORCE_HTTPS": (False, _bool, "Redirect HTTP to HTTPS (leave off behind a TLS proxy)"),
+    "HSTS": (False, _bool, "Send Strict-Transport-Security (enable when served over TLS)"),
+    "MAIL_SERVER": ("", str, "SMTP host; unset writes emails as .eml files in instance/mail"),
+    "MAIL_PORT": (25, _int, "SMTP port"),
+    "MAIL_USE_TLS": (False, _bool, "STARTTLS"),
+    "MAIL_USE_SSL": (False, _bool, "SMTP over TLS"),
+    "MAIL_USERNAME": (None, str, "SMTP user"),
+    "MAIL_PASSWORD": (None, str, "SMTP password"),
+    "MAIL_DEFAULT_SENDER": ("intake@example.test", str, "From address"),
+    "MAIL_TIMEOUT": (10, _int, "Seconds before an SMTP connection or reply times out"),
+    "RATELIMIT_STORAGE_URI": (
+        "memory://",
+        str,
+        "Rate-limit storage; redis://… for several servers",
+    ),
+}
+
+
+def load_config(instance_path: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The configuration: defaults, overridden by environment variables (and .env)."""
+    environ = dict(os.environ if environ is None else environ)
+    config: dict[str, Any] = {}
+    for name, (default, parse, _description) in SETTINGS.items():
+        raw = environ.get(name)
+        config[name] = parse(raw) if raw not in (None, "") else default
+    database_url = config.pop("DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "intake.db")
+    )
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    config["SQLALCHEMY_DATABASE_URI"] = database_url
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
+    config["MAIL_DIR"] = str(Path(instance_path) / "mail")
+    return config

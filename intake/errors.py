@@ -1,0 +1,71 @@
+"""Error pages in the patient style; every unexpected error is logged and rolled back."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, session
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from intake.extensions import db
+from intake.rulesets import NoRuleSet
+from intake.submissions import DraftMissing, QuestionnaireIncomplete
+
+log = logging.getLogger("intake.errors")
+
+_TITLES = {
+    400: ("Sorry, there is a problem with that request", "Please go back and try again."),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("Sorry, that did not work", "Please go back and try again."),
+    413: ("That was too much to send", "Please shorten your answers and try again."),
+    429: ("Too many attempts", "Please wait a minute, then try again."),
+    500: (
+        "Sorry, something went wrong on our side",
+        "Your answers are saved. Please try again in a few minutes.",
+    ),
+}
+
+
+def register(app: Flask) -> None:
+    """Attach the error handlers."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        title, advice = _TITLES.get(code, (error.name, "Please go back and try again."))
+        return render_template("errors/error.html", title=title, advice=advice, code=code), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(DraftMissing)
+    def draft_missing(error: DraftMissing):
+        had_draft = session.pop("draft_id", None) is not None
+        return render_template("errors/expired.html", had_draft=had_draft), (
+            410 if had_draft else 404
+        )
+
+    @app.errorhandler(QuestionnaireIncomplete)
+    def incomplete(error: QuestionnaireIncomplete):
+        db.session.rollback()
+        from flask import redirect, url_for
+
+        return redirect(url_for("patient.question_page", step_id=error.step.id))
+
+    @app.errorhandler(NoRuleSet)
+    def no_ruleset(error: NoRuleSet):
+        log.error("no published rule set: run `flask --app wsgi rules seed`")
+        return _server_error()
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error (%s)", type(error).__name__)
+        return _server_error()
+
+
+def _server_error():
+    db.session.rollback()
+    title, advice = _TITLES[500]
+    return render_template("errors/error.html", title=title, advice=advice, code=500), 500

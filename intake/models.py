@@ -1,0 +1,100 @@
+"""Database models (SQLAlchemy 2, typed). Timestamps are naive UTC on every database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake.extensions import db
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> dt.datetime:
+    """Now, in naive UTC (what every timestamp column holds)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class RuleSetVersion(db.Model):
+    """A published, immutable version of the screening rules."""
+
+    __tablename__ = "ruleset_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 1, 2, 3 … in publishing order
+    number: Mapped[int] = mapped_column(unique=True)
+    #: the rule-set data (settings, indication, rules), as in default_rules.yaml
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: why it was published
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: who published it (staff email, or "system" for the shipped rules)
+    author: Mapped[str] = mapped_column(String(254), default="system")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Draft(db.Model):
+    """A questionnaire in progress, kept server-side under an opaque id held in the session."""
+
+    __tablename__ = "drafts"
+
+    #: opaque random id; the session cookie holds only this
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: answers so far, keyed by answer id
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: the last step the patient saved (where they left off)
+    last_step: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: after this the draft is gone; each save moves it forward by DRAFT_TTL
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class Submission(db.Model):
+    """A completed, screened questionnaire: answers, scores, fired rules and the outcome."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: opaque random id; the session holds it so the patient can see their result
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the patient-facing reference, like DN-7K3F9Q
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: the fired rules with their messages and evidence, most severe first
+    fired: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    outcome: Mapped[str] = mapped_column(String(20), index=True)
+    questionnaire_version: Mapped[str] = mapped_column(String(32))
+    ruleset_version_id: Mapped[int] = mapped_column(ForeignKey("ruleset_versions.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+    ruleset_version: Mapped[RuleSetVersion] = relationship()
+    booking: Mapped[BookingRequest | None] = relationship(back_populates="submission")
+
+
+class BookingRequest(db.Model):
+    """A patient's request for an appointment, one per submission."""
+
+    __tablename__ = "booking_requests"
+    __table_args__ = (UniqueConstraint("submission_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    #: E.164, for example +447700900123
+    phone: Mapped[str] = mapped_column(String(32))
+    preferred_days: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    preferred_times: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    message: Mapped[str] = mapped_column(Text, default="")
+    consent_privacy: Mapped[bool] = mapped_column(default=False)
+    consent_contact: Mapped[bool] = mapped_column(default=False)
+    #: new → contacted → booked | declined → closed
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+    submission: Mapped[Submission] = relationship(back_populates="booking")

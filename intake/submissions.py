@@ -1,0 +1,145 @@
+"""Patient operations: drafts, saving steps, screening, booking requests. Flush, never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from intake import questionnaire, rules
+from intake.extensions import db
+from intake.models import BookingRequest, Draft, RuleSetVersion, Submission, utcnow
+from intake.rulesets import compiled
+
+#: Reference characters: no 0/O, 1/I/L or other look-alikes.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_PREFIX = "DN-"
+
+
+class DraftMissing(LookupError):
+    """The draft does not exist or has expired."""
+
+
+class QuestionnaireIncomplete(ValueError):
+    """A required question is still unanswered."""
+
+    def __init__(self, step: questionnaire.Step):
+        super().__init__(step.id)
+        self.step = step
+
+
+def new_token() -> str:
+    """An opaque, unguessable id for drafts and submissions."""
+    return secrets.token_urlsafe(24)
+
+
+def new_reference() -> str:
+    """A fresh reference like DN-7K3F9Q that no submission uses yet."""
+    while True:
+        reference = REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        taken = db.session.scalars(
+            select(Submission.id).where(Submission.reference == reference)
+        ).first()
+        if taken is None:
+            return reference
+
+
+def start_draft(ttl_seconds: int) -> Draft:
+    """A new, empty draft."""
+    now = utcnow()
+    draft = Draft(
+        id=new_token(),
+        answers={},
+        created_at=now,
+        updated_at=now,
+        expires_at=now + dt.timedelta(seconds=ttl_seconds),
+    )
+    db.session.add(draft)
+    db.session.flush()
+    return draft
+
+
+def get_draft(draft_id: str | None) -> Draft:
+    """The live draft with this id; raises DraftMissing when it is gone or expired."""
+    draft = db.session.get(Draft, draft_id) if isinstance(draft_id, str) else None
+    if draft is None or draft.expires_at <= utcnow():
+        raise DraftMissing(draft_id)
+    return draft
+
+
+def save_step(
+    draft: Draft,
+    step: questionnaire.Step,
+    form: Mapping[str, list[str]],
+    ruleset: rules.RuleSet,
+    ttl_seconds: int,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Apply one page's answers: (answers as entered, errors). Saved only when error-free."""
+    answers, errors = questionnaire.parse_step(
+        step, form, draft.answers, ruleset.min_age_self_consent
+    )
+    if not errors:
+        draft.answers = questionnaire.prune(answers, ruleset.min_age_self_consent)
+        draft.last_step = step.id
+        draft.updated_at = utcnow()
+        draft.expires_at = draft.updated_at + dt.timedelta(seconds=ttl_seconds)
+    return answers, errors
+
+
+def complete(draft: Draft, version: RuleSetVersion, pain_band_cuts: tuple[int, int]) -> Submission:
+    """Screen a finished draft and store it as a submission; the draft is deleted."""
+    ruleset = compiled(version)
+    answers = questionnaire.prune(draft.answers, ruleset.min_age_self_consent)
+    missing = questionnaire.first_unanswered_step(answers, ruleset.min_age_self_consent)
+    if missing is not None:
+        raise QuestionnaireIncomplete(missing)
+    screening = rules.screen(answers, ruleset, pain_band_cuts=pain_band_cuts)
+    submission = Submission(
+        token=new_token(),
+        reference=new_reference(),
+        answers=answers,
+        scores=screening.scores,
+        fired=[rule.to_dict() for rule in screening.fired],
+        outcome=screening.outcome,
+        questionnaire_version=questionnaire.VERSION,
+        ruleset_version_id=version.id,
+    )
+    db.session.add(submission)
+    db.session.delete(draft)
+    db.session.flush()
+    return submission
+
+
+def get_submission(token: str | None) -> Submission | None:
+    """The submission with this opaque token, if any."""
+    if not isinstance(token, str):
+        return None
+    return db.session.scalars(select(Submission).where(Submission.token == token)).first()
+
+
+def booking_allowed(submission: Submission) -> bool:
+    """Emergencies get urgent advice instead of a booking form."""
+    return submission.outcome != "emergency"
+
+
+def request_booking(submission: Submission, details: Mapping[str, Any]) -> BookingRequest:
+    """Store the booking request for a submission; a second request returns the first."""
+    if submission.booking is not None:
+        return submission.booking
+    booking = BookingRequest(
+        submission=submission,
+        name=details["name"],
+        email=details["email"],
+        phone=details["phone"],
+        preferred_days=list(details.get("preferred_days") or []),
+        preferred_times=list(details.get("preferred_times") or []),
+        message=details.get("message") or "",
+        consent_privacy=bool(details.get("consent_privacy")),
+        consent_contact=bool(details.get("consent_contact")),
+    )
+    db.session.add(booking)
+    db.session.flush()
+    return booking

@@ -1,0 +1,5 @@
+"""Blueprints: `patient` (public pages)."""
+
+from intake.views import patient
+
+__all__ = ["patient"]

@@ -1,0 +1,101 @@
+"""Fixtures: an app per database backend, a client, a CLI runner, and service helpers.
+
+Tests needing a service (PostgreSQL, Chromium) skip with a reason when it is missing, except
+when INTAKE_REQUIRE_SERVICES=1 (set by .ci/run), where a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from intake import create_app
+from intake.extensions import db
+from intake.rulesets import seed_default
+
+REQUIRE_SERVICES = os.environ.get("INTAKE_REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip (or, in CI, fail) when a service the test needs is not available."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (required: INTAKE_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> bool:
+    """Whether PostgreSQL answers at TEST_DATABASE_URL."""
+    return _postgres_available()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path, postgres_available) -> str:
+    """Each database test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    require_service(postgres_available, f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    return POSTGRES_URL
+
+
+def make_app(database_url: str, tmp_path, **overrides):
+    """An app for tests, with its schema created and the default rules published."""
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SESSION_COOKIE_SECURE": False,
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_DIR": str(tmp_path / "mail"),
+        "CLINIC_NAME": "Test Clinic",
+        "EMERGENCY_NUMBER": "999",
+        **overrides,
+    }
+    app = create_app(config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        seed_default()
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path) -> Iterator:
+    """The application on a fresh database."""
+    app = make_app(database_url, tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner."""
+    return app.test_cli_runner()
