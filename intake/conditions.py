@@ -112,6 +112,10 @@ def compile_condition(cond: Any) -> Predicate:
     """Turn a condition into a fast predicate over a facts mapping; raises ConditionError."""
     if not isinstance(cond, Mapping):
         raise ConditionError(f"a condition must be a mapping, not {type(cond).__name__}")
+    # One node is one thing; {"all": [...], "fact": ...} would silently drop half of it.
+    kinds = [key for key in ("all", "any", "not", "fact") if key in cond]
+    if len(kinds) > 1:
+        raise ConditionError(f"a condition mixes {', '.join(kinds)}")
     if "all" in cond or "any" in cond:
         key = "all" if "all" in cond else "any"
         parts = cond[key]
@@ -153,14 +157,15 @@ def _compile_comparison(cond: Mapping[str, Any]) -> Predicate:
         if all(type(v) is str for v in values):
             texts = frozenset(values)
             return lambda facts: type(x := facts.get(name)) is str and x in texts
-        return lambda facts: (x := facts.get(name)) is not None and any(
-            _strict_equal(x, v) for v in values
+        return lambda facts: (
+            (x := facts.get(name)) is not None and any(_strict_equal(x, v) for v in values)
         )
     if isinstance(value, list | dict) or value is None:
         raise ConditionError(f"'{op_name}' needs a single value, not {value!r}")
     if op_name == "contains":
-        return lambda facts: isinstance(x := facts.get(name), list | tuple | frozenset | set) and any(
-            _strict_equal(item, value) for item in x
+        return lambda facts: (
+            isinstance(x := facts.get(name), list | tuple | frozenset | set)
+            and any(_strict_equal(item, value) for item in x)
         )
     equal = _equality(name, value)
     if op_name == "eq":

@@ -14,6 +14,7 @@ Branching (which steps and questions are shown) lives here and only here: ``visi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -279,18 +280,28 @@ STEPS: tuple[Step, ...] = (
                 "Since your back pain started, do any of these apply to you?",
                 "Select all that apply.",
                 choices=_choices(
-                    ("rf_saddle", "Numbness or tingling between your legs, around your bottom "
-                     "or genitals"),
+                    (
+                        "rf_saddle",
+                        "Numbness or tingling between your legs, around your bottom or genitals",
+                    ),
                     ("rf_bladder", "New problems passing urine or controlling your bladder"),
-                    ("rf_bowel", "New problems controlling your bowels, or not feeling when "
-                     "they are full"),
+                    (
+                        "rf_bowel",
+                        "New problems controlling your bowels, or not feeling when they are full",
+                    ),
                     ("rf_sexual", "New loss of feeling or function in your genitals"),
                     ("rf_bilateral_leg", "Pain spreading down both legs"),
-                    ("rf_progressive_weakness", "Weakness or numbness in your legs that is "
-                     "getting worse, or difficulty walking"),
+                    (
+                        "rf_progressive_weakness",
+                        "Weakness or numbness in your legs that is "
+                        "getting worse, or difficulty walking",
+                    ),
                     ("rf_fever", "Fever, chills or feeling very unwell"),
-                    ("rf_major_trauma", "The pain started after a serious accident or fall, "
-                     "such as a fall from a height or a car crash"),
+                    (
+                        "rf_major_trauma",
+                        "The pain started after a serious accident or fall, "
+                        "such as a fall from a height or a car crash",
+                    ),
                 ),
                 none_label="None of these",
             ),
@@ -303,11 +314,15 @@ STEPS: tuple[Step, ...] = (
                     ("rf_new_onset", "This is the first time you have had back pain"),
                     ("rf_cancer_history", "You have had cancer"),
                     ("rf_weight_loss", "You have lost weight recently without trying"),
-                    ("rf_night_pain", "Constant pain at night that does not ease when you "
-                     "change position"),
+                    (
+                        "rf_night_pain",
+                        "Constant pain at night that does not ease when you change position",
+                    ),
                     ("rf_osteoporosis", "You have osteoporosis (thin or weak bones)"),
-                    ("rf_minor_trauma_or_sudden", "The pain came on suddenly, or after a "
-                     "minor fall or strain"),
+                    (
+                        "rf_minor_trauma_or_sudden",
+                        "The pain came on suddenly, or after a minor fall or strain",
+                    ),
                     ("rf_ivdu", "You have injected drugs that were not prescribed to you"),
                 ),
                 none_label="None of these",
@@ -325,17 +340,27 @@ STEPS: tuple[Step, ...] = (
                 show_if={"fact": "pain_duration", "op": "eq", "value": "over_12_weeks"},
                 choices=_choices(
                     ("axspa_onset_before_35", "It first started before you were 35"),
-                    ("axspa_wakes_second_half_night", "It wakes you in the second half of "
-                     "the night"),
+                    (
+                        "axspa_wakes_second_half_night",
+                        "It wakes you in the second half of the night",
+                    ),
                     ("axspa_buttock_pain", "You also have pain in your buttocks"),
                     ("axspa_improves_with_movement", "It gets better when you move"),
-                    ("axspa_improves_with_nsaids", "It gets better within 2 days of taking "
-                     "anti-inflammatory painkillers such as ibuprofen"),
-                    ("axspa_family_history", "A parent, brother, sister or child has "
-                     "spondyloarthritis"),
+                    (
+                        "axspa_improves_with_nsaids",
+                        "It gets better within 2 days of taking "
+                        "anti-inflammatory painkillers such as ibuprofen",
+                    ),
+                    (
+                        "axspa_family_history",
+                        "A parent, brother, sister or child has spondyloarthritis",
+                    ),
                     ("axspa_arthritis", "You have or have had arthritis"),
-                    ("axspa_enthesitis", "You have or have had enthesitis (painful swelling "
-                     "where a tendon meets the bone, such as the heel)"),
+                    (
+                        "axspa_enthesitis",
+                        "You have or have had enthesitis (painful swelling "
+                        "where a tendon meets the bone, such as the heel)",
+                    ),
                     ("axspa_psoriasis", "You have or have had psoriasis"),
                 ),
                 none_label="None of these",
@@ -351,28 +376,52 @@ STEPS: tuple[Step, ...] = (
         notice="Questions based on the Keele STarT Back Screening Tool. "
         "Copyright ©2007 Keele University.",
         questions=(
-            Question("sb1_leg_pain", SINGLE, "My back pain has spread down my leg(s)",
-                     choices=_AGREE),
-            Question("sb2_shoulder_neck", SINGLE, "I have had pain in my shoulder or neck",
-                     choices=_AGREE),
-            Question("sb3_walk_short", SINGLE,
-                     "I have only walked short distances because of my back pain",
-                     choices=_AGREE),
-            Question("sb4_dress_slow", SINGLE,
-                     "I have dressed more slowly than usual because of my back pain",
-                     choices=_AGREE),
-            Question("sb5_not_safe_active", SINGLE,
-                     "It is not really safe for a person with a condition like mine to be "
-                     "physically active", choices=_AGREE),
-            Question("sb6_worrying", SINGLE,
-                     "Worrying thoughts have been going through my mind a lot of the time",
-                     choices=_AGREE),
-            Question("sb7_terrible_never_better", SINGLE,
-                     "I feel that my back pain is terrible and it is never going to get any "
-                     "better", choices=_AGREE),
-            Question("sb8_not_enjoyed", SINGLE,
-                     "In general I have not enjoyed all the things I used to enjoy",
-                     choices=_AGREE),
+            Question(
+                "sb1_leg_pain", SINGLE, "My back pain has spread down my leg(s)", choices=_AGREE
+            ),
+            Question(
+                "sb2_shoulder_neck",
+                SINGLE,
+                "I have had pain in my shoulder or neck",
+                choices=_AGREE,
+            ),
+            Question(
+                "sb3_walk_short",
+                SINGLE,
+                "I have only walked short distances because of my back pain",
+                choices=_AGREE,
+            ),
+            Question(
+                "sb4_dress_slow",
+                SINGLE,
+                "I have dressed more slowly than usual because of my back pain",
+                choices=_AGREE,
+            ),
+            Question(
+                "sb5_not_safe_active",
+                SINGLE,
+                "It is not really safe for a person with a condition like mine to be "
+                "physically active",
+                choices=_AGREE,
+            ),
+            Question(
+                "sb6_worrying",
+                SINGLE,
+                "Worrying thoughts have been going through my mind a lot of the time",
+                choices=_AGREE,
+            ),
+            Question(
+                "sb7_terrible_never_better",
+                SINGLE,
+                "I feel that my back pain is terrible and it is never going to get any better",
+                choices=_AGREE,
+            ),
+            Question(
+                "sb8_not_enjoyed",
+                SINGLE,
+                "In general I have not enjoyed all the things I used to enjoy",
+                choices=_AGREE,
+            ),
             Question(
                 "sb9_bothersome",
                 SINGLE,
@@ -393,10 +442,15 @@ STEPS: tuple[Step, ...] = (
         "Sports injury",
         show_if={"fact": "pain_onset", "op": "eq", "value": "sport"},
         questions=(
-            Question("sport_name", TEXT_KIND, "Which sport or exercise were you doing?",
-                     max_length=80),
-            Question("sport_injury_date", DATE_KIND, "When did the injury happen?",
-                     "For example, 27 3 2026. An approximate date is fine."),
+            Question(
+                "sport_name", TEXT_KIND, "Which sport or exercise were you doing?", max_length=80
+            ),
+            Question(
+                "sport_injury_date",
+                DATE_KIND,
+                "When did the injury happen?",
+                "For example, 27 3 2026. An approximate date is fine.",
+            ),
             Question(
                 "sport_injury_kind",
                 SINGLE,
@@ -421,9 +475,14 @@ STEPS: tuple[Step, ...] = (
                     ("elite", "Elite or professional"),
                 ),
             ),
-            Question("sport_return_goal", TEXT_KIND,
-                     "What do you want to get back to, and by when?",
-                     "For example, a half marathon in May.", required=False, max_length=200),
+            Question(
+                "sport_return_goal",
+                TEXT_KIND,
+                "What do you want to get back to, and by when?",
+                "For example, a half marathon in May.",
+                required=False,
+                max_length=200,
+            ),
         ),
     ),
     Step(
@@ -446,12 +505,25 @@ STEPS: tuple[Step, ...] = (
                 choices=_choices(*_WPI_ITEMS),
                 none_label="None of these",
             ),
-            Question("sss_fatigue", SINGLE, "In the past week, how much of a problem has "
-                     "tiredness (fatigue) been?", choices=_SSS_LEVELS),
-            Question("sss_waking_unrefreshed", SINGLE, "In the past week, how much of a "
-                     "problem has waking up tired (unrefreshed) been?", choices=_SSS_LEVELS),
-            Question("sss_cognitive", SINGLE, "In the past week, how much of a problem have "
-                     "trouble thinking or remembering been?", choices=_SSS_LEVELS),
+            Question(
+                "sss_fatigue",
+                SINGLE,
+                "In the past week, how much of a problem has tiredness (fatigue) been?",
+                choices=_SSS_LEVELS,
+            ),
+            Question(
+                "sss_waking_unrefreshed",
+                SINGLE,
+                "In the past week, how much of a problem has waking up tired (unrefreshed) been?",
+                choices=_SSS_LEVELS,
+            ),
+            Question(
+                "sss_cognitive",
+                SINGLE,
+                "In the past week, how much of a problem have "
+                "trouble thinking or remembering been?",
+                choices=_SSS_LEVELS,
+            ),
             Question(
                 "sss_6m_checklist",
                 CHECKLIST,
@@ -480,22 +552,43 @@ STEPS: tuple[Step, ...] = (
                 "Do you take any of these medicines?",
                 "Select all that apply.",
                 choices=_choices(
-                    ("anticoagulant", "Blood thinners (anticoagulants)",
-                     "For example warfarin, apixaban, rivaroxaban, edoxaban, dabigatran or "
-                     "heparin injections"),
-                    ("antiplatelet", "Antiplatelet medicines",
-                     "For example aspirin, clopidogrel, prasugrel or ticagrelor"),
-                    ("nsaid", "Anti-inflammatory painkillers",
-                     "For example ibuprofen, naproxen or diclofenac"),
-                    ("opioid", "Opioid painkillers",
-                     "For example codeine, tramadol, morphine or oxycodone"),
+                    (
+                        "anticoagulant",
+                        "Blood thinners (anticoagulants)",
+                        "For example warfarin, apixaban, rivaroxaban, edoxaban, dabigatran or "
+                        "heparin injections",
+                    ),
+                    (
+                        "antiplatelet",
+                        "Antiplatelet medicines",
+                        "For example aspirin, clopidogrel, prasugrel or ticagrelor",
+                    ),
+                    (
+                        "nsaid",
+                        "Anti-inflammatory painkillers",
+                        "For example ibuprofen, naproxen or diclofenac",
+                    ),
+                    (
+                        "opioid",
+                        "Opioid painkillers",
+                        "For example codeine, tramadol, morphine or oxycodone",
+                    ),
                     ("gabapentinoid", "Gabapentin or pregabalin"),
-                    ("muscle_relaxant", "Muscle relaxants",
-                     "For example baclofen, methocarbamol or diazepam"),
-                    ("oral_corticosteroid_long_term", "Steroid tablets taken for a long time",
-                     "For example prednisolone"),
-                    ("immunosuppressant", "Medicines that weaken the immune system",
-                     "For example methotrexate, azathioprine, biologics or chemotherapy"),
+                    (
+                        "muscle_relaxant",
+                        "Muscle relaxants",
+                        "For example baclofen, methocarbamol or diazepam",
+                    ),
+                    (
+                        "oral_corticosteroid_long_term",
+                        "Steroid tablets taken for a long time",
+                        "For example prednisolone",
+                    ),
+                    (
+                        "immunosuppressant",
+                        "Medicines that weaken the immune system",
+                        "For example methotrexate, azathioprine, biologics or chemotherapy",
+                    ),
                 ),
                 none_label="None of these",
             ),
@@ -526,24 +619,37 @@ STEPS: tuple[Step, ...] = (
                     ("needle_phobia", "You have a strong fear of needles"),
                     ("unwilling", "You would rather not have needles used in your treatment"),
                     ("bleeding_disorder", "You have a bleeding disorder, such as haemophilia"),
-                    ("lymphoedema_in_area", "You have lymphoedema (long-term swelling) in "
-                     "the area that hurts"),
-                    ("immunocompromised", "Your immune system is weakened by an illness "
-                     "or treatment"),
+                    (
+                        "lymphoedema_in_area",
+                        "You have lymphoedema (long-term swelling) in the area that hurts",
+                    ),
+                    (
+                        "immunocompromised",
+                        "Your immune system is weakened by an illness or treatment",
+                    ),
                     ("diabetes", "You have diabetes"),
                     ("epilepsy", "You have epilepsy"),
                     ("metal_allergy", "You are allergic to metals such as nickel or chromium"),
-                    ("implanted_electrical_device", "You have a pacemaker, defibrillator or "
-                     "another implanted electrical device"),
-                    ("recent_surgery_in_area", "You have had surgery in the painful area "
-                     "recently"),
-                    ("local_infection_or_lesion_at_site", "You have an infection, wound or "
-                     "skin problem where it hurts"),
-                    ("vascular_disease_in_area", "You have blood vessel problems, such as "
-                     "varicose veins, in the painful area"),
+                    (
+                        "implanted_electrical_device",
+                        "You have a pacemaker, defibrillator or "
+                        "another implanted electrical device",
+                    ),
+                    ("recent_surgery_in_area", "You have had surgery in the painful area recently"),
+                    (
+                        "local_infection_or_lesion_at_site",
+                        "You have an infection, wound or skin problem where it hurts",
+                    ),
+                    (
+                        "vascular_disease_in_area",
+                        "You have blood vessel problems, such as "
+                        "varicose veins, in the painful area",
+                    ),
                     ("frail", "You are frail"),
-                    ("acute_medical_condition", "You are unwell at the moment with another "
-                     "illness that needs medical care"),
+                    (
+                        "acute_medical_condition",
+                        "You are unwell at the moment with another illness that needs medical care",
+                    ),
                 ),
                 none_label="None of these",
             ),
@@ -610,8 +716,13 @@ STEPS: tuple[Step, ...] = (
                     ("less_medication", "Relying less on pain medicine"),
                 ),
             ),
-            Question("goal_notes", TEXT_KIND, "Anything else you would like us to know?",
-                     required=False, max_length=500),
+            Question(
+                "goal_notes",
+                TEXT_KIND,
+                "Anything else you would like us to know?",
+                required=False,
+                max_length=500,
+            ),
         ),
     ),
 )
@@ -642,24 +753,72 @@ DERIVED: dict[str, FactSpec] = {
     spec.id: spec
     for spec in (
         FactSpec("back_pain", "Has lower back pain", BOOLEAN, origin="derived"),
-        FactSpec("pain_region_count", "Number of painful body regions", NUMBER, minimum=0,
-                 maximum=9, origin="derived"),
-        FactSpec("anticoagulant", "Takes blood thinners (anticoagulants)", BOOLEAN,
-                 section="Medication", origin="derived"),
-        FactSpec("antiplatelet", "Takes antiplatelet medicines", BOOLEAN,
-                 section="Medication", origin="derived"),
-        FactSpec("rf_steroid_long_term", "Takes steroid tablets long term", BOOLEAN,
-                 section="Back pain red flags", origin="derived"),
-        FactSpec("rf_immunosuppressed", "Immune system weakened (back pain)", BOOLEAN,
-                 section="Back pain red flags", origin="derived"),
-        FactSpec("axspa_duration_over_3m", "Back pain for more than 3 months", BOOLEAN,
-                 section="Back pain red flags", origin="derived"),
-        FactSpec("axspa_additional_criteria_count", "Number of spondyloarthritis features",
-                 NUMBER, minimum=0, maximum=9, section="Back pain red flags", origin="derived"),
-        FactSpec("guardian_consent_required", "Under the self-consent age", BOOLEAN,
-                 section="About you", origin="derived"),
-        FactSpec("pregnancy_first_trimester", "Pregnant, up to 12 weeks", BOOLEAN,
-                 section="Needling safety", origin="derived"),
+        FactSpec(
+            "pain_region_count",
+            "Number of painful body regions",
+            NUMBER,
+            minimum=0,
+            maximum=9,
+            origin="derived",
+        ),
+        FactSpec(
+            "anticoagulant",
+            "Takes blood thinners (anticoagulants)",
+            BOOLEAN,
+            section="Medication",
+            origin="derived",
+        ),
+        FactSpec(
+            "antiplatelet",
+            "Takes antiplatelet medicines",
+            BOOLEAN,
+            section="Medication",
+            origin="derived",
+        ),
+        FactSpec(
+            "rf_steroid_long_term",
+            "Takes steroid tablets long term",
+            BOOLEAN,
+            section="Back pain red flags",
+            origin="derived",
+        ),
+        FactSpec(
+            "rf_immunosuppressed",
+            "Immune system weakened (back pain)",
+            BOOLEAN,
+            section="Back pain red flags",
+            origin="derived",
+        ),
+        FactSpec(
+            "axspa_duration_over_3m",
+            "Back pain for more than 3 months",
+            BOOLEAN,
+            section="Back pain red flags",
+            origin="derived",
+        ),
+        FactSpec(
+            "axspa_additional_criteria_count",
+            "Number of spondyloarthritis features",
+            NUMBER,
+            minimum=0,
+            maximum=9,
+            section="Back pain red flags",
+            origin="derived",
+        ),
+        FactSpec(
+            "guardian_consent_required",
+            "Under the self-consent age",
+            BOOLEAN,
+            section="About you",
+            origin="derived",
+        ),
+        FactSpec(
+            "pregnancy_first_trimester",
+            "Pregnant, up to 12 weeks",
+            BOOLEAN,
+            section="Needling safety",
+            origin="derived",
+        ),
     )
 }
 
@@ -677,7 +836,7 @@ def derive(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_
     regions = regions if isinstance(regions, list) else []
     back_pain = "lower_back" in regions
     facts["back_pain"] = back_pain
-    facts["pain_region_count"] = len(regions)
+    facts["pain_region_count"] = len({r for r in regions if type(r) is str})
 
     classes = facts.get("medication_classes")
     classes = [c for c in classes if type(c) is str] if isinstance(classes, list) else None
@@ -819,6 +978,10 @@ def parse_value(question: Question, raw: list[str]) -> Any:
     For a checklist, returns a dict of item id -> bool. Raises AnswerError with a message
     for the patient.
     """
+    if isinstance(raw, str):  # a single value given bare rather than as a list
+        raw = [raw]
+    elif not isinstance(raw, list | tuple):
+        raw = []
     values = [v.strip() for v in raw if isinstance(v, str)]
     values = [v for v in values if v]
     kind = question.kind
@@ -832,8 +995,9 @@ def parse_value(question: Question, raw: list[str]) -> Any:
         if unknown or (none_chosen and not question.none_label):
             raise AnswerError("Select from the options given")
         if none_chosen and chosen:
-            raise AnswerError(f"Select '{question.none_label}' on its own, or the options "
-                              "that apply")
+            raise AnswerError(
+                f"Select '{question.none_label}' on its own, or the options that apply"
+            )
         if kind == MULTI:
             return [offered[v] for v in dict.fromkeys(chosen)]
         return {item: item in chosen for item in question.item_ids}
@@ -853,8 +1017,11 @@ def parse_value(question: Question, raw: list[str]) -> Any:
         raise AnswerError("Select one of the options")
     if kind in (INTEGER, SCALE):
         if not (value.isascii() and value.isdigit()) or len(value) > 6:
-            raise AnswerError("Enter a whole number, like 42" if kind == INTEGER
-                              else "Select a number from 0 to 10")
+            raise AnswerError(
+                "Enter a whole number, like 42"
+                if kind == INTEGER
+                else "Select a number from 0 to 10"
+            )
         number = int(value)
         _check_range(question, number)
         return number
@@ -874,7 +1041,7 @@ def _check_range(question: Question, number: int) -> None:
 
 
 def _parse_date(value: str) -> str:
-    parts = value.replace("/", "-").split("-")
+    parts = re.split(r"[\s/.-]+", value)
     try:
         if len(parts) == 3 and len(parts[0]) == 4:
             day = dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
@@ -882,7 +1049,7 @@ def _parse_date(value: str) -> str:
             day = dt.date(int(parts[2]), int(parts[1]), int(parts[0]))
         else:
             raise ValueError
-    except ValueError:
+    except (ValueError, OverflowError):  # a year too big for a C long overflows
         raise AnswerError("Enter a real date, for example 27 3 2026") from None
     if day > dt.date.today():
         raise AnswerError("The date must be today or in the past")
@@ -919,9 +1086,7 @@ def parse_step(
     facts = derive(updated, min_age_self_consent)
     for question in step.questions:
         if question_is_shown(question, facts):
-            if question.id not in errors and question.required and not _answered(
-                question, updated
-            ):
+            if question.id not in errors and question.required and not _answered(question, updated):
                 errors[question.id] = missing_message(question)
         else:
             errors.pop(question.id, None)
@@ -1005,11 +1170,14 @@ def _value_problem(question: Question, item: str, value: Any) -> str | None:
     if kind == MULTI:
         if not isinstance(value, list):
             return "must be a list of choices"
+        if len(set(map(repr, value))) != len(value):
+            return "lists a choice more than once"
         if not all(any(_same(v, c.value) for c in question.choices) for v in value):
             return "includes a value that is not one of the choices"
         return None
     if kind in (INTEGER, SCALE):
-        if not is_number(value) or not float(value).is_integer():
+        # Strictly int: scoring counts only ints, so 5.0 must not pass validation either.
+        if type(value) is not int:
             return "must be a whole number"
         try:
             _check_range(question, int(value))
@@ -1058,8 +1226,9 @@ def validate_answers(
         else:
             clean[key] = value
     for step in visible_steps(clean, min_age_self_consent):
-        for qid, message in step_errors(step, clean, min_age_self_consent,
-                                        only_missing=True).items():
+        for qid, message in step_errors(
+            step, clean, min_age_self_consent, only_missing=True
+        ).items():
             errors.setdefault(qid, message)
     return errors
 
@@ -1137,4 +1306,3 @@ def answer_text(question: Question, value: Any) -> str:
         except ValueError:
             return value
     return str(value)
-

@@ -57,37 +57,92 @@ SEVERITY = {outcome: rank for rank, outcome in enumerate(RULE_OUTCOMES)}
 MESSAGE_PLACEHOLDERS = frozenset({"emergency_number", "clinic_name"})
 _RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _RULE_KEYS = frozenset(
-    {"id", "title", "outcome", "condition", "patient_message", "staff_note", "source",
-     "safety", "enabled", "reviewed"}
+    {
+        "id",
+        "title",
+        "outcome",
+        "condition",
+        "patient_message",
+        "staff_note",
+        "source",
+        "safety",
+        "enabled",
+        "reviewed",
+    }
 )
 
 #: Scores usable in conditions, as "<score>.<key>" facts (see scoring.compute_scores).
 SCORE_FACTS: dict[str, FactSpec] = {
     spec.id: spec
     for spec in (
-        FactSpec("startback.total", "STarT Back total score", NUMBER, minimum=0, maximum=9,
-                 origin="score"),
-        FactSpec("startback.psychosocial_subscale", "STarT Back psychosocial subscale",
-                 NUMBER, minimum=0, maximum=5, origin="score"),
-        FactSpec("startback.risk", "STarT Back risk", CHOICE, ("low", "medium", "high"),
-                 ("Low", "Medium", "High"), origin="score"),
-        FactSpec("acr2016.wpi", "Widespread Pain Index", NUMBER, minimum=0, maximum=19,
-                 origin="score"),
-        FactSpec("acr2016.sss", "Symptom Severity Scale", NUMBER, minimum=0, maximum=12,
-                 origin="score"),
-        FactSpec("acr2016.fs_psd", "Polysymptomatic distress score", NUMBER, minimum=0,
-                 maximum=31, origin="score"),
-        FactSpec("acr2016.generalized_pain", "Generalised pain (4 of 5 regions)", BOOLEAN,
-                 origin="score"),
-        FactSpec("acr2016.criteria_met", "ACR 2016 fibromyalgia criteria met", BOOLEAN,
-                 origin="score"),
-        FactSpec("pain_band", "Pain now (band)", CHOICE, ("none", "mild", "moderate", "severe"),
-                 ("None", "Mild", "Moderate", "Severe"), origin="score"),
-        FactSpec("peg.score", "PEG score (pain and interference)", NUMBER, minimum=0,
-                 maximum=10, origin="score"),
-        FactSpec("duration_class", "Pain duration", CHOICE, ("acute", "subacute", "chronic"),
-                 ("Acute (under 6 weeks)", "Subacute (6 to 12 weeks)",
-                  "Chronic (over 12 weeks)"), origin="score"),
+        FactSpec(
+            "startback.total",
+            "STarT Back total score",
+            NUMBER,
+            minimum=0,
+            maximum=9,
+            origin="score",
+        ),
+        FactSpec(
+            "startback.psychosocial_subscale",
+            "STarT Back psychosocial subscale",
+            NUMBER,
+            minimum=0,
+            maximum=5,
+            origin="score",
+        ),
+        FactSpec(
+            "startback.risk",
+            "STarT Back risk",
+            CHOICE,
+            ("low", "medium", "high"),
+            ("Low", "Medium", "High"),
+            origin="score",
+        ),
+        FactSpec(
+            "acr2016.wpi", "Widespread Pain Index", NUMBER, minimum=0, maximum=19, origin="score"
+        ),
+        FactSpec(
+            "acr2016.sss", "Symptom Severity Scale", NUMBER, minimum=0, maximum=12, origin="score"
+        ),
+        FactSpec(
+            "acr2016.fs_psd",
+            "Polysymptomatic distress score",
+            NUMBER,
+            minimum=0,
+            maximum=31,
+            origin="score",
+        ),
+        FactSpec(
+            "acr2016.generalized_pain", "Generalised pain (4 of 5 regions)", BOOLEAN, origin="score"
+        ),
+        FactSpec(
+            "acr2016.criteria_met", "ACR 2016 fibromyalgia criteria met", BOOLEAN, origin="score"
+        ),
+        FactSpec(
+            "pain_band",
+            "Pain now (band)",
+            CHOICE,
+            ("none", "mild", "moderate", "severe"),
+            ("None", "Mild", "Moderate", "Severe"),
+            origin="score",
+        ),
+        FactSpec(
+            "peg.score",
+            "PEG score (pain and interference)",
+            NUMBER,
+            minimum=0,
+            maximum=10,
+            origin="score",
+        ),
+        FactSpec(
+            "duration_class",
+            "Pain duration",
+            CHOICE,
+            ("acute", "subacute", "chronic"),
+            ("Acute (under 6 weeks)", "Subacute (6 to 12 weeks)", "Chronic (over 12 weeks)"),
+            origin="score",
+        ),
     )
 }
 
@@ -204,13 +259,19 @@ def validate(ruleset: Any, facts: Mapping[str, FactSpec] | None = None) -> list[
     """Every problem with a rule set's data, each with a message a clinician can act on."""
     facts = dictionary() if facts is None else facts
     if not isinstance(ruleset, Mapping):
-        return [Problem("The rule set must be a mapping with 'rules', 'indication' and "
-                        "'settings'.")]
+        return [
+            Problem("The rule set must be a mapping with 'rules', 'indication' and 'settings'.")
+        ]
     problems = _validate_settings(ruleset.get("settings", {}))
     indication = ruleset.get("indication")
     if not isinstance(indication, Mapping) or "condition" not in indication:
-        problems.append(Problem("The rule set needs an indication: the condition that "
-                                "describes the pain dry needling treats.", field="indication"))
+        problems.append(
+            Problem(
+                "The rule set needs an indication: the condition that "
+                "describes the pain dry needling treats.",
+                field="indication",
+            )
+        )
     else:
         problems += [
             Problem(message, field="indication")
@@ -231,8 +292,12 @@ def _validate_settings(settings: Any) -> list[Problem]:
     problems = []
     age = settings.get("min_age_self_consent", questionnaire.MIN_AGE_SELF_CONSENT)
     if type(age) is not int or not 1 <= age <= 120:
-        problems.append(Problem("The self-consent age must be a whole number of years from 1 "
-                                "to 120.", field="settings.min_age_self_consent"))
+        problems.append(
+            Problem(
+                "The self-consent age must be a whole number of years from 1 to 120.",
+                field="settings.min_age_self_consent",
+            )
+        )
     for key in settings:
         if key != "min_age_self_consent":
             problems.append(Problem(f"Unknown setting '{key}'.", field=f"settings.{key}"))
@@ -246,8 +311,13 @@ def _validate_rule(
         return [Problem(f"Rule number {position} is not a rule.")]
     rule_id = rule.get("id")
     if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
-        return [Problem(f"Rule number {position} needs an id: a letter, then letters, digits "
-                        "or underscores (for example 'anticoagulant').", field="id")]
+        return [
+            Problem(
+                f"Rule number {position} needs an id: a letter, then letters, digits "
+                "or underscores (for example 'anticoagulant').",
+                field="id",
+            )
+        ]
     name = f"Rule '{rule_id}'"
     problems: list[Problem] = []
 
@@ -264,22 +334,38 @@ def _validate_rule(
         add(f"{name} needs a title.", "title")
     outcome = rule.get("outcome")
     if outcome not in RULE_OUTCOMES:
-        add(f"{name} has the unknown outcome {outcome!r}; use one of "
-            f"{', '.join(RULE_OUTCOMES)}.", "outcome")
+        add(
+            f"{name} has the unknown outcome {outcome!r}; use one of {', '.join(RULE_OUTCOMES)}.",
+            "outcome",
+        )
     message = rule.get("patient_message")
     if outcome != "info":
         if not _text(message):
-            add(f"{name} needs a patient message: the words the patient sees when it fires.",
-                "patient_message")
-        elif outcome == "emergency" and "{emergency_number}" not in message:
-            add(f"{name} leads to urgent care, so its patient message must name the emergency "
-                "number: add {emergency_number}.", "patient_message")
+            add(
+                f"{name} needs a patient message: the words the patient sees when it fires.",
+                "patient_message",
+            )
+        # A real placeholder, not the escaped text "{{emergency_number}}".
+        elif outcome == "emergency" and "emergency_number" not in _placeholders(message):
+            add(
+                f"{name} leads to urgent care, so its patient message must name the emergency "
+                "number: add {emergency_number}.",
+                "patient_message",
+            )
     if _text(message):
         for placeholder in _placeholders(message):
-            if placeholder not in MESSAGE_PLACEHOLDERS:
-                add(f"{name}'s patient message uses {{{placeholder}}}, which is not known; use "
+            if placeholder == _UNBALANCED:
+                add(
+                    f"{name}: the patient message has a {{ or }} without its partner; placeholders "
+                    "are written like {emergency_number}.",
+                    "patient_message",
+                )
+            elif placeholder not in MESSAGE_PLACEHOLDERS:
+                add(
+                    f"{name}: the patient message uses {{{placeholder}}}, which is not known; use "
                     f"{' or '.join('{' + p + '}' for p in sorted(MESSAGE_PLACEHOLDERS))}.",
-                    "patient_message")
+                    "patient_message",
+                )
     for flag in ("safety", "enabled"):
         if flag in rule and not isinstance(rule[flag], bool):
             add(f"{name}: '{flag}' must be true or false.", flag)
@@ -317,13 +403,18 @@ def _placeholders(message: str) -> list[str]:
     try:
         return [name for _, name, _, _ in string.Formatter().parse(message) if name is not None]
     except ValueError:
-        return ["unbalanced braces"]
+        return [_UNBALANCED]
+
+
+_UNBALANCED = "{ or } without its partner"
 
 
 # --- Compiling and screening ----------------------------------------------------------------
 
 
-def compile_ruleset(data: Mapping[str, Any], facts: Mapping[str, FactSpec] | None = None) -> RuleSet:
+def compile_ruleset(
+    data: Mapping[str, Any], facts: Mapping[str, FactSpec] | None = None
+) -> RuleSet:
     """Validate rule-set data and compile it for screening; raises RuleSetInvalid."""
     problems = validate(data, facts)
     if problems:
@@ -345,9 +436,7 @@ def compile_ruleset(data: Mapping[str, Any], facts: Mapping[str, FactSpec] | Non
         for raw in data["rules"]
     )
     # Checked most severe first, so `fired` comes out in the order patients should read it.
-    active = tuple(
-        sorted((r for r in rules if r.enabled), key=lambda r: SEVERITY[r.outcome])
-    )
+    active = tuple(sorted((r for r in rules if r.enabled), key=lambda r: SEVERITY[r.outcome]))
     indication = data["indication"]
     return RuleSet(
         rules=rules,

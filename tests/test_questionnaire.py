@@ -1,0 +1,1115 @@
+"""The questionnaire as data: dictionary, branching, parsing, validation and derived facts."""
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from intake import questionnaire as q
+from intake import rules
+from intake.conditions import BOOLEAN, CHOICE, CHOICES, NUMBER
+
+CHECKLIST_ITEMS = {
+    qid: q.QUESTIONS[qid].item_ids
+    for qid in (
+        "rf_urgent_checklist",
+        "rf_other_checklist",
+        "axspa_checklist",
+        "wpi_checklist",
+        "sss_6m_checklist",
+        "safety_checklist",
+    )
+}
+
+
+def none_of(checklist: str) -> dict[str, bool]:
+    """A checklist answered "None of these"."""
+    return dict.fromkeys(CHECKLIST_ITEMS[checklist], False)
+
+
+def patient(**overrides: Any) -> dict[str, Any]:
+    """A complete, valid back-pain patient; keyword overrides replace answers (None removes)."""
+    answers: dict[str, Any] = {
+        "respondent": "self",
+        "age": 35,
+        "sex": "female",
+        "pain_regions": ["lower_back"],
+        "pain_duration": "6_to_12_weeks",
+        "pain_onset": "gradual",
+        "fibromyalgia_diagnosed": False,
+        "nprs_now": 5,
+        "peg_pain_avg_week": 5,
+        "peg_enjoyment_interference": 4,
+        "peg_activity_interference": 4,
+        **none_of("rf_urgent_checklist"),
+        **none_of("rf_other_checklist"),
+        "sb1_leg_pain": "disagree",
+        "sb2_shoulder_neck": "disagree",
+        "sb3_walk_short": "disagree",
+        "sb4_dress_slow": "disagree",
+        "sb5_not_safe_active": "disagree",
+        "sb6_worrying": "disagree",
+        "sb7_terrible_never_better": "disagree",
+        "sb8_not_enjoyed": "disagree",
+        "sb9_bothersome": "slightly",
+        "medication_classes": [],
+        "pain_medication_days": "0",
+        **none_of("safety_checklist"),
+        "pregnant": False,
+        "previous_needling": "no",
+        "goals": ["less_pain"],
+    }
+    answers.update(overrides)
+    return {key: value for key, value in answers.items() if value is not None}
+
+
+def step_ids(answers: dict, min_age: int = q.MIN_AGE_SELF_CONSENT) -> list[str]:
+    return [step.id for step in q.visible_steps(answers, min_age)]
+
+
+def shown(question_id: str, answers: dict, min_age: int = q.MIN_AGE_SELF_CONSENT) -> bool:
+    question = q.QUESTIONS[question_id]
+    step = next(s for s in q.STEPS if question in s.questions)
+    return question in q.visible_questions(step, answers, min_age)
+
+
+def test_the_helper_patient_is_valid() -> None:
+    assert q.validate_answers(patient()) == {}
+    assert rules.screen(patient()).outcome == "suitable"
+
+
+# --- Data dictionary -----------------------------------------------------------------------
+
+AGREE = ("agree", "disagree")
+WPI_IDS = [
+    "wpi_jaw_l", "wpi_shoulder_l", "wpi_upper_arm_l", "wpi_lower_arm_l",
+    "wpi_jaw_r", "wpi_shoulder_r", "wpi_upper_arm_r", "wpi_lower_arm_r",
+    "wpi_hip_l", "wpi_upper_leg_l", "wpi_lower_leg_l",
+    "wpi_hip_r", "wpi_upper_leg_r", "wpi_lower_leg_r",
+    "wpi_neck", "wpi_upper_back", "wpi_lower_back", "wpi_chest", "wpi_abdomen",
+]  # fmt: skip
+RF_IDS = [
+    "rf_bladder", "rf_bowel", "rf_saddle", "rf_sexual", "rf_bilateral_leg",
+    "rf_progressive_weakness", "rf_major_trauma", "rf_fever", "rf_ivdu", "rf_cancer_history",
+    "rf_weight_loss", "rf_night_pain", "rf_new_onset", "rf_osteoporosis",
+    "rf_minor_trauma_or_sudden",
+]  # fmt: skip
+DN_BOOLEANS = [
+    "needle_phobia", "unwilling", "unable_to_consent", "acute_medical_condition",
+    "lymphoedema_in_area", "bleeding_disorder", "immunocompromised", "pregnant", "diabetes",
+    "epilepsy", "metal_allergy", "vascular_disease_in_area", "recent_surgery_in_area",
+    "local_infection_or_lesion_at_site", "implanted_electrical_device", "frail",
+    "guardian_consent_given",
+]  # fmt: skip
+MEDICATION_CLASSES = (
+    "anticoagulant", "antiplatelet", "nsaid", "opioid", "gabapentinoid", "muscle_relaxant",
+    "oral_corticosteroid_long_term", "immunosuppressant",
+)  # fmt: skip
+
+# (§0 answer id, fact type, choices or None, origin)
+DICTIONARY_ROWS = (
+    [
+        (qid, CHOICE, AGREE, "question")
+        for qid in (
+            "sb1_leg_pain",
+            "sb2_shoulder_neck",
+            "sb3_walk_short",
+            "sb4_dress_slow",
+            "sb5_not_safe_active",
+            "sb6_worrying",
+            "sb7_terrible_never_better",
+            "sb8_not_enjoyed",
+        )
+    ]
+    + [
+        (
+            "sb9_bothersome",
+            CHOICE,
+            ("not_at_all", "slightly", "moderately", "very_much", "extremely"),
+            "question",
+        )
+    ]
+    + [(qid, BOOLEAN, None, "question") for qid in WPI_IDS]
+    + [
+        (qid, CHOICE, (0, 1, 2, 3), "question")
+        for qid in ("sss_fatigue", "sss_waking_unrefreshed", "sss_cognitive")
+    ]
+    + [
+        (qid, BOOLEAN, None, "question")
+        for qid in (
+            "sss_headaches_6m",
+            "sss_lower_abdominal_pain_6m",
+            "sss_depression_6m",
+            "symptoms_3_months",
+        )
+    ]
+    + [
+        (qid, NUMBER, None, "question")
+        for qid in (
+            "nprs_now",
+            "peg_pain_avg_week",
+            "peg_enjoyment_interference",
+            "peg_activity_interference",
+            "age",
+        )
+    ]
+    + [(qid, BOOLEAN, None, "question") for qid in RF_IDS]
+    + [
+        ("rf_immunosuppressed", BOOLEAN, None, "derived"),
+        ("rf_steroid_long_term", BOOLEAN, None, "derived"),
+        ("axspa_onset_before_45", BOOLEAN, None, "question"),
+        ("axspa_duration_over_3m", BOOLEAN, None, "derived"),
+        ("axspa_additional_criteria_count", NUMBER, None, "derived"),
+    ]
+    + [(qid, BOOLEAN, None, "question") for qid in DN_BOOLEANS]
+    + [
+        ("anticoagulant", BOOLEAN, None, "derived"),
+        ("antiplatelet", BOOLEAN, None, "derived"),
+        ("pregnancy_trimester", CHOICE, (1, 2, 3), "question"),
+        ("medication_classes", CHOICES, MEDICATION_CLASSES, "question"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("fact_id", "fact_type", "choices", "origin"),
+    DICTIONARY_ROWS,
+    ids=[row[0] for row in DICTIONARY_ROWS],
+)
+def test_data_dictionary_covers_clinical_answer_ids(
+    fact_id: str, fact_type: str, choices: tuple | None, origin: str
+) -> None:
+    spec = q.data_dictionary()[fact_id]
+    assert spec.id == fact_id
+    assert spec.type == fact_type
+    assert spec.origin == origin
+    assert spec.label
+    if choices is not None:
+        assert spec.choices == choices
+        assert len(spec.choice_labels) == len(choices)
+        assert all(spec.choice_labels)
+
+
+def test_data_dictionary_ranges_and_sections() -> None:
+    dictionary = q.data_dictionary()
+    assert (dictionary["age"].minimum, dictionary["age"].maximum) == (1, 120)
+    assert (dictionary["nprs_now"].minimum, dictionary["nprs_now"].maximum) == (0, 10)
+    assert dictionary["axspa_additional_criteria_count"].maximum == 9
+    assert dictionary["rf_bladder"].section == "Back pain red flags"
+    assert dictionary["sb1_leg_pain"].section == "Back pain prognosis"
+    assert dictionary["wpi_neck"].section == "Widespread pain"
+    assert len([k for k in dictionary if k.startswith("wpi_")]) == 19
+
+
+def test_every_asked_answer_is_in_the_dictionary() -> None:
+    assert set(q.ASKED_BY) <= set(q.data_dictionary())
+
+
+def test_ids_are_unique_and_snake_case() -> None:
+    step_list = [step.id for step in q.STEPS]
+    question_list = [question.id for step in q.STEPS for question in step.questions]
+    answer_list = [item for step in q.STEPS for qu in step.questions for item in qu.item_ids]
+    derived = list(q.DERIVED)
+    assert len(step_list) == len(set(step_list))
+    assert len(question_list) == len(set(question_list))
+    assert len(answer_list) == len(set(answer_list))
+    assert not set(derived) & set(answer_list)
+    checklist_ids = {qu.id for step in q.STEPS for qu in step.questions if qu.kind == q.CHECKLIST}
+    assert not checklist_ids & set(answer_list)
+    for name in step_list + question_list + answer_list + derived:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", name), name
+
+
+# --- Branching -----------------------------------------------------------------------------
+
+ALWAYS = ["about_you", "your_pain", "pain_impact", "medication", "needling_safety", "goals"]
+BACK = ["about_you", "your_pain", "pain_impact", "back_warning_signs", "back_pain_outlook"]
+
+STEP_ROWS = [
+    ("nothing-answered", {}, ALWAYS),
+    ("back-pain", {"pain_regions": ["lower_back"]}, [*BACK, *ALWAYS[3:]]),
+    ("neck-pain-only", {"pain_regions": ["neck"]}, ALWAYS),
+    ("upper-back-is-not-lower-back", {"pain_regions": ["upper_back", "neck"]}, ALWAYS),
+    (
+        "sport-onset",
+        {"pain_regions": ["shoulder"], "pain_onset": "sport"},
+        [*ALWAYS[:3], "sports_injury", *ALWAYS[3:]],
+    ),
+    ("work-onset", {"pain_regions": ["shoulder"], "pain_onset": "work"}, ALWAYS),
+    (
+        "fibromyalgia-diagnosed",
+        {"pain_regions": ["neck"], "fibromyalgia_diagnosed": True},
+        [*ALWAYS[:3], "widespread_pain", *ALWAYS[3:]],
+    ),
+    ("fibromyalgia-no", {"pain_regions": ["neck"], "fibromyalgia_diagnosed": False}, ALWAYS),
+    (
+        "four-regions",
+        {"pain_regions": ["neck", "shoulder", "arm_hand", "leg_knee_foot"]},
+        [*ALWAYS[:3], "widespread_pain", *ALWAYS[3:]],
+    ),
+    ("three-regions", {"pain_regions": ["neck", "shoulder", "arm_hand"]}, ALWAYS),
+    (
+        "everything",
+        {
+            "pain_regions": ["lower_back", "neck", "shoulder", "hip_buttock"],
+            "pain_onset": "sport",
+        },
+        [*BACK, "sports_injury", "widespread_pain", *ALWAYS[3:]],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"), [row[1:] for row in STEP_ROWS], ids=[row[0] for row in STEP_ROWS]
+)
+def test_visible_steps(answers: dict, expected: list[str]) -> None:
+    assert step_ids(answers) == expected
+
+
+QUESTION_ROWS = [
+    ("pregnant-female", "pregnant", {"sex": "female"}, True),
+    ("pregnant-intersex", "pregnant", {"sex": "intersex"}, True),
+    ("pregnant-prefer-not", "pregnant", {"sex": "prefer_not_to_say"}, True),
+    ("pregnant-male", "pregnant", {"sex": "male"}, False),
+    ("trimester-pregnant", "pregnancy_trimester", {"sex": "female", "pregnant": True}, True),
+    ("trimester-not-pregnant", "pregnancy_trimester", {"sex": "female", "pregnant": False}, False),
+    ("trimester-unanswered", "pregnancy_trimester", {"sex": "female"}, False),
+    ("guardian-17", "guardian_consent_given", {"age": 17}, True),
+    ("guardian-18", "guardian_consent_given", {"age": 18}, False),
+    ("guardian-5", "guardian_consent_given", {"age": 5}, True),
+    ("guardian-no-age", "guardian_consent_given", {}, False),
+    ("unable-someone-else", "unable_to_consent", {"respondent": "someone_else"}, True),
+    ("unable-self", "unable_to_consent", {"respondent": "self"}, False),
+    ("axspa-over-12-weeks", "axspa_onset_before_45", {"pain_duration": "over_12_weeks"}, True),
+    ("axspa-6-to-12-weeks", "axspa_onset_before_45", {"pain_duration": "6_to_12_weeks"}, False),
+    ("axspa-list-over-12", "axspa_checklist", {"pain_duration": "over_12_weeks"}, True),
+    ("axspa-list-under-6", "axspa_checklist", {"pain_duration": "under_6_weeks"}, False),
+    ("reaction-yes", "previous_needling_reaction", {"previous_needling": "yes_reaction"}, True),
+    ("reaction-fine", "previous_needling_reaction", {"previous_needling": "yes_fine"}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("question_id", "answers", "expected"),
+    [row[1:] for row in QUESTION_ROWS],
+    ids=[row[0] for row in QUESTION_ROWS],
+)
+def test_conditional_questions(question_id: str, answers: dict, expected: bool) -> None:
+    assert shown(question_id, answers) is expected
+
+
+@pytest.mark.parametrize(
+    ("age", "min_age", "expected"),
+    [(15, 16, True), (16, 16, False), (17, 16, False), (17, 18, True), (18, 18, False)],
+    ids=["15-of-16", "16-of-16", "17-of-16", "17-of-18", "18-of-18"],
+)
+def test_guardian_question_follows_the_self_consent_age(
+    age: int, min_age: int, expected: bool
+) -> None:
+    assert shown("guardian_consent_given", {"age": age}, min_age) is expected
+
+
+def test_next_and_previous_step_with_back_pain() -> None:
+    answers = patient()
+    assert q.next_step(answers, None).id == "about_you"
+    assert q.next_step(answers, "about_you").id == "your_pain"
+    assert q.next_step(answers, "pain_impact").id == "back_warning_signs"
+    assert q.next_step(answers, "back_warning_signs").id == "back_pain_outlook"
+    assert q.next_step(answers, "back_pain_outlook").id == "medication"
+    assert q.next_step(answers, "goals") is None
+    assert q.previous_step(answers, "medication").id == "back_pain_outlook"
+    assert q.previous_step(answers, "back_warning_signs").id == "pain_impact"
+    assert q.previous_step(answers, "about_you") is None
+
+
+def test_next_and_previous_step_without_back_pain() -> None:
+    answers = patient(pain_regions=["neck"])
+    assert q.next_step(answers, "pain_impact").id == "medication"
+    assert q.previous_step(answers, "medication").id == "pain_impact"
+    # A page that has just become hidden still leads on to the next shown page.
+    assert q.next_step(answers, "back_warning_signs").id == "medication"
+
+
+def test_next_step_through_sports_and_widespread_pages() -> None:
+    answers = patient(
+        pain_regions=["lower_back", "neck", "shoulder", "hip_buttock"], pain_onset="sport"
+    )
+    assert q.next_step(answers, "back_pain_outlook").id == "sports_injury"
+    assert q.next_step(answers, "sports_injury").id == "widespread_pain"
+    assert q.previous_step(answers, "medication").id == "widespread_pain"
+
+
+def test_a_typical_back_pain_patient_sees_at_most_8_pages_and_40_questions() -> None:
+    for answers in (patient(), patient(pain_duration="over_12_weeks")):
+        steps = q.visible_steps(answers)
+        questions = [qu for step in steps for qu in q.visible_questions(step, answers)]
+        assert len(steps) <= 8
+        assert len(questions) <= 40
+
+
+def test_first_unanswered_step() -> None:
+    assert q.first_unanswered_step({}).id == "about_you"
+    assert q.first_unanswered_step(patient()) is None
+    assert q.first_unanswered_step(patient(sb3_walk_short=None)).id == "back_pain_outlook"
+    assert q.first_unanswered_step(patient(pain_onset="sport")).id == "sports_injury"
+
+
+# --- prune ---------------------------------------------------------------------------------
+
+SPORT = {
+    "sport_name": "Running",
+    "sport_injury_date": "2026-01-02",
+    "sport_injury_kind": "muscle",
+    "sport_level": "recreational",
+}
+
+
+def test_prune_keeps_a_consistent_answer_set() -> None:
+    answers = patient(pain_onset="sport", **SPORT)
+    assert q.prune(answers) == answers
+
+
+PRUNE_ROWS = [
+    ("onset-no-longer-sport", patient(pain_onset="work", **SPORT), list(SPORT)),
+    (
+        "no-longer-back-pain",
+        patient(pain_regions=["neck"]),
+        [*CHECKLIST_ITEMS["rf_urgent_checklist"], *CHECKLIST_ITEMS["rf_other_checklist"]]
+        + [k for k in patient() if k.startswith("sb")],
+    ),
+    (
+        "no-longer-pregnant",
+        patient(pregnant=False, pregnancy_trimester=1),
+        ["pregnancy_trimester"],
+    ),
+    (
+        "male-drops-pregnancy-chain",
+        patient(sex="male", pregnant=True, pregnancy_trimester=2),
+        ["pregnant", "pregnancy_trimester"],
+    ),
+    (
+        "adult-drops-guardian",
+        patient(age=30, guardian_consent_given=True),
+        ["guardian_consent_given"],
+    ),
+    (
+        "self-drops-unable-to-consent",
+        patient(unable_to_consent=False),
+        ["unable_to_consent"],
+    ),
+    (
+        "shorter-duration-drops-axspa",
+        patient(axspa_onset_before_45=True, **none_of("axspa_checklist")),
+        ["axspa_onset_before_45", *CHECKLIST_ITEMS["axspa_checklist"]],
+    ),
+    (
+        "unknown-ids",
+        patient(blood_thiners=True, anticoagulant=True),
+        ["blood_thiners", "anticoagulant"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("answers", "dropped"), [row[1:] for row in PRUNE_ROWS], ids=[row[0] for row in PRUNE_ROWS]
+)
+def test_prune_drops_answers_of_hidden_pages_and_questions(answers: dict, dropped: list) -> None:
+    pruned = q.prune(answers)
+    assert set(answers) - set(pruned) == set(dropped)
+    assert all(pruned[key] == answers[key] for key in pruned)
+
+
+# --- parse_step ----------------------------------------------------------------------------
+
+
+def step_of(question_id: str) -> q.Step:
+    return next(s for s in q.STEPS if any(qu.id == question_id for qu in s.questions))
+
+
+# Context answers that make each question shown.
+CONTEXT = {
+    "sport_name": {"pain_onset": "sport"},
+    "sport_injury_date": {"pain_onset": "sport"},
+    "pregnancy_trimester": {"sex": "female"},
+}
+
+ERROR_ROWS = [
+    # (id, question, raw form values, expected error)
+    ("missing-yes-no", "fibromyalgia_diagnosed", [], "Select an answer"),
+    ("missing-single", "pain_duration", [], "Select an answer"),
+    ("missing-multi", "goals", [], "Select at least one option"),
+    (
+        "missing-multi-with-none",
+        "medication_classes",
+        [],
+        "Select all that apply, or 'None of these'",
+    ),
+    ("missing-checklist", "safety_checklist", [], "Select all that apply, or 'None of these'"),
+    ("missing-integer", "age", [], "Enter an answer"),
+    ("missing-integer-blank", "age", ["   "], "Enter an answer"),
+    ("missing-scale", "nprs_now", [], "Select a number from 0 to 10"),
+    ("missing-text", "sport_name", [""], "Enter an answer"),
+    ("missing-date", "sport_injury_date", [], "Enter a date"),
+    ("unknown-choice", "pain_duration", ["forever"], "Select one of the options"),
+    ("unknown-yes-no", "fibromyalgia_diagnosed", ["maybe"], "Select yes or no"),
+    (
+        "unknown-multi-choice",
+        "pain_regions",
+        ["lower_back", "tail"],
+        "Select from the options given",
+    ),
+    ("unknown-checklist-item", "safety_checklist", ["rf_bladder"], "Select from the options given"),
+    ("none-without-none-option", "goals", ["none"], "Select from the options given"),
+    ("not-a-number", "age", ["forty"], "Enter a whole number, like 42"),
+    ("negative-number", "age", ["-3"], "Enter a whole number, like 42"),
+    ("decimal-number", "age", ["4.5"], "Enter a whole number, like 42"),
+    ("too-many-digits", "age", ["0000042"], "Enter a whole number, like 42"),
+    ("scale-not-a-number", "nprs_now", ["lots"], "Select a number from 0 to 10"),
+    ("age-too-low", "age", ["0"], "Enter a number from 1 to 120"),
+    ("age-too-high", "age", ["121"], "Enter a number from 1 to 120"),
+    ("scale-too-high", "nprs_now", ["11"], "Enter a number from 0 to 10"),
+    ("text-too-long", "sport_name", ["x" * 81], "Use 80 characters or fewer"),
+    (
+        "date-impossible",
+        "sport_injury_date",
+        ["31 2 2026"],
+        "Enter a real date, for example 27 3 2026",
+    ),
+    (
+        "date-month-13",
+        "sport_injury_date",
+        ["2026-13-01"],
+        "Enter a real date, for example 27 3 2026",
+    ),
+    ("date-words", "sport_injury_date", ["last week"], "Enter a real date, for example 27 3 2026"),
+    (
+        "date-huge-year",
+        "sport_injury_date",
+        ["1-1-99999999999"],
+        "Enter a real date, for example 27 3 2026",
+    ),
+    ("date-future", "sport_injury_date", ["1 1 2999"], "The date must be today or in the past"),
+    ("date-before-1900", "sport_injury_date", ["1 1 1850"], "Enter a date after 1900"),
+    (
+        "none-with-an-item",
+        "safety_checklist",
+        ["none", "diabetes"],
+        "Select 'None of these' on its own, or the options that apply",
+    ),
+    (
+        "none-with-a-medicine",
+        "medication_classes",
+        ["nsaid", "none"],
+        "Select 'None of these' on its own, or the options that apply",
+    ),
+    ("two-values-single", "pain_onset", ["sport", "work"], "Give one answer"),
+    ("two-values-yes-no", "fibromyalgia_diagnosed", ["yes", "no"], "Give one answer"),
+    ("two-values-number", "age", ["30", "31"], "Give one answer"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question_id", "raw", "message"),
+    [row[1:] for row in ERROR_ROWS],
+    ids=[row[0] for row in ERROR_ROWS],
+)
+def test_parse_step_error_messages(question_id: str, raw: list[str], message: str) -> None:
+    step = step_of(question_id)
+    answers = CONTEXT.get(question_id, {})
+    _, errors = q.parse_step(step, {question_id: raw}, answers)
+    assert errors[question_id] == message
+
+
+VALUE_ROWS = [
+    ("yes", "fibromyalgia_diagnosed", ["yes"], True),
+    ("no", "fibromyalgia_diagnosed", [" no "], False),
+    ("single", "pain_onset", ["sport"], "sport"),
+    ("single-int-choice", "sss_fatigue", ["2"], 2),
+    ("single-text-zero", "pain_medication_days", ["0"], "0"),
+    ("multi-deduplicated", "pain_regions", ["neck", "lower_back", "neck"], ["neck", "lower_back"]),
+    ("multi-none", "medication_classes", ["none"], []),
+    ("integer", "age", ["42"], 42),
+    ("integer-bounds", "age", ["120"], 120),
+    ("scale-zero", "nprs_now", ["0"], 0),
+    ("text-stripped", "goal_notes", ["  walk the dog  "], "walk the dog"),
+    ("date-iso", "sport_injury_date", ["2026-03-27"], "2026-03-27"),
+    ("date-dmy-spaces", "sport_injury_date", ["27 3 2026"], "2026-03-27"),
+    ("date-dmy-slashes", "sport_injury_date", ["27/03/2026"], "2026-03-27"),
+    ("date-dmy-dots", "sport_injury_date", ["1.2.2024"], "2024-02-01"),
+    ("blank-optional-is-none", "goal_notes", [""], None),
+    ("bare-string", "age", "42", 42),
+]
+
+
+@pytest.mark.parametrize(
+    ("question_id", "raw", "value"),
+    [row[1:] for row in VALUE_ROWS],
+    ids=[row[0] for row in VALUE_ROWS],
+)
+def test_parse_value(question_id: str, raw: Any, value: Any) -> None:
+    parsed = q.parse_value(q.QUESTIONS[question_id], raw)
+    assert parsed == value
+    assert type(parsed) is type(value)
+
+
+def test_parse_step_turns_a_checklist_into_booleans() -> None:
+    step = q.STEPS_BY_ID["back_warning_signs"]
+    form = {"rf_urgent_checklist": ["rf_bladder", "rf_fever"], "rf_other_checklist": ["none"]}
+    updated, errors = q.parse_step(step, form, {"pain_regions": ["lower_back"]})
+    assert errors == {}
+    assert {item: updated[item] for item in CHECKLIST_ITEMS["rf_urgent_checklist"]} == {
+        item: item in ("rf_bladder", "rf_fever") for item in CHECKLIST_ITEMS["rf_urgent_checklist"]
+    }
+    assert all(updated[item] is False for item in CHECKLIST_ITEMS["rf_other_checklist"])
+    # axSpA questions are hidden for pain of unknown duration: no error, no answers.
+    assert "axspa_checklist" not in errors
+    assert not any(item in updated for item in CHECKLIST_ITEMS["axspa_checklist"])
+
+
+def test_parse_step_drops_hidden_conditional_questions() -> None:
+    step = q.STEPS_BY_ID["needling_safety"]
+    form = {
+        "safety_checklist": ["none"],
+        "pregnant": ["no"],
+        "pregnancy_trimester": ["1"],
+        "previous_needling": ["no"],
+        "guardian_consent_given": ["maybe"],
+        "unable_to_consent": ["nonsense"],
+    }
+    before = patient(pregnant=True, pregnancy_trimester=1)
+    updated, errors = q.parse_step(step, form, before)
+    assert errors == {}
+    assert updated["pregnant"] is False
+    for hidden in ("pregnancy_trimester", "guardian_consent_given", "unable_to_consent"):
+        assert hidden not in updated
+
+
+def test_parse_step_requires_questions_shown_by_this_page() -> None:
+    step = q.STEPS_BY_ID["needling_safety"]
+    form = {
+        "safety_checklist": ["none"],
+        "pregnant": ["yes"],
+        "previous_needling": ["yes_reaction"],
+    }
+    updated, errors = q.parse_step(step, form, {"sex": "female", "age": 16})
+    assert updated["pregnant"] is True
+    assert errors == {
+        "pregnancy_trimester": "Select an answer",
+        "previous_needling_reaction": "Enter an answer",
+        "guardian_consent_given": "Select an answer",
+    }
+
+
+def test_parse_step_blank_answer_clears_the_earlier_one() -> None:
+    step = q.STEPS_BY_ID["goals"]
+    updated, errors = q.parse_step(
+        step, {"goals": ["less_pain"], "goal_notes": [""]}, patient(goal_notes="old")
+    )
+    assert errors == {}
+    assert "goal_notes" not in updated
+    assert updated["age"] == 35  # other pages untouched
+
+
+def test_parse_step_with_min_age_self_consent() -> None:
+    step = q.STEPS_BY_ID["needling_safety"]
+    form = {"safety_checklist": ["none"], "previous_needling": ["no"]}
+    _, errors_16 = q.parse_step(step, form, {"sex": "male", "age": 17}, 16)
+    _, errors_18 = q.parse_step(step, form, {"sex": "male", "age": 17}, 18)
+    assert errors_16 == {}
+    assert errors_18 == {"guardian_consent_given": "Select an answer"}
+
+
+# --- form_values round trip ----------------------------------------------------------------
+
+
+def sample_answers(question: q.Question) -> dict[str, Any]:
+    """One valid answer for any question, in stored form."""
+    kind = question.kind
+    if kind == q.CHECKLIST:
+        first = question.item_ids[0]
+        return {item: item == first for item in question.item_ids}
+    value: Any = {
+        q.YES_NO: True,
+        q.SINGLE: question.choices[-1].value if question.choices else None,
+        q.MULTI: [c.value for c in question.choices[:2]],
+        q.INTEGER: question.maximum,
+        q.SCALE: question.minimum,
+        q.TEXT_KIND: "Some words, with punctuation!",
+        q.DATE_KIND: "2024-02-29",
+    }[kind]
+    return {question.id: value}
+
+
+ALL_QUESTIONS = [qu for step in q.STEPS for qu in step.questions]
+
+
+@pytest.mark.parametrize("question", ALL_QUESTIONS, ids=[qu.id for qu in ALL_QUESTIONS])
+def test_form_values_round_trip(question: q.Question) -> None:
+    stored = sample_answers(question)
+    raw = q.form_values(question, stored)
+    assert raw
+    parsed = q.parse_value(question, raw)
+    if question.kind == q.CHECKLIST:
+        assert parsed == stored
+    else:
+        assert parsed == stored[question.id]
+        assert type(parsed) is type(stored[question.id])
+
+
+@pytest.mark.parametrize(
+    ("question_id", "stored"),
+    [
+        ("safety_checklist", none_of("safety_checklist")),
+        ("medication_classes", {"medication_classes": []}),
+        ("fibromyalgia_diagnosed", {"fibromyalgia_diagnosed": False}),
+        ("sss_fatigue", {"sss_fatigue": 0}),
+    ],
+    ids=["checklist-none", "multi-none", "no", "zero-choice"],
+)
+def test_form_values_round_trip_for_none_and_falsy(question_id: str, stored: dict) -> None:
+    question = q.QUESTIONS[question_id]
+    raw = q.form_values(question, stored)
+    parsed = q.parse_value(question, raw)
+    assert (parsed if question.kind == q.CHECKLIST else {question_id: parsed}) == stored
+
+
+@pytest.mark.parametrize("kind", sorted({qu.kind for qu in ALL_QUESTIONS}))
+def test_round_trip_through_parse_step_for_every_kind(kind: str) -> None:
+    answers = patient(
+        pain_onset="sport", **SPORT, goal_notes="Garden again", medication_classes=["nsaid"]
+    )
+    checked = 0
+    for step in q.visible_steps(answers):
+        questions = [qu for qu in q.visible_questions(step, answers) if qu.kind == kind]
+        if not questions:
+            continue
+        form = {qu.id: q.form_values(qu, answers) for qu in q.visible_questions(step, answers)}
+        updated, errors = q.parse_step(step, form, answers)
+        assert errors == {}
+        assert updated == answers
+        checked += len(questions)
+    assert checked >= 1
+
+
+def test_form_values_of_unanswered_or_wrong_values_is_empty() -> None:
+    assert q.form_values(q.QUESTIONS["age"], {}) == []
+    assert q.form_values(q.QUESTIONS["safety_checklist"], {}) == []
+    assert q.form_values(q.QUESTIONS["fibromyalgia_diagnosed"], {"fibromyalgia_diagnosed": 1}) == []
+    assert q.form_values(q.QUESTIONS["goals"], {"goals": "less_pain"}) == []
+
+
+# --- validate_answers ----------------------------------------------------------------------
+
+VALIDATE_ROWS = [
+    (
+        "unknown-id",
+        {"blood_thiners": True},
+        {"blood_thiners": "is not a question of this questionnaire"},
+    ),
+    (
+        "derived-id-is-not-asked",
+        {"back_pain": True},
+        {"back_pain": "is not a question of this questionnaire"},
+    ),
+    ("age-as-text", {"age": "35"}, {"age": "must be a whole number"}),
+    ("age-fraction", {"age": 35.5}, {"age": "must be a whole number"}),
+    ("age-bool", {"age": True}, {"age": "must be a whole number"}),
+    ("age-nan", {"age": float("nan")}, {"age": "must be a whole number"}),
+    ("age-inf", {"age": float("inf")}, {"age": "must be a whole number"}),
+    ("age-huge", {"age": 10**400}, {"age": "must be a number from 1 to 120"}),
+    ("age-zero", {"age": 0}, {"age": "must be a number from 1 to 120"}),
+    ("age-121", {"age": 121}, {"age": "must be a number from 1 to 120"}),
+    ("scale-11", {"nprs_now": 11}, {"nprs_now": "must be a number from 0 to 10"}),
+    ("scale-negative", {"nprs_now": -1}, {"nprs_now": "must be a number from 0 to 10"}),
+    (
+        "yes-no-as-text",
+        {"fibromyalgia_diagnosed": "yes"},
+        {"fibromyalgia_diagnosed": "must be yes or no"},
+    ),
+    ("checklist-item-as-int", {"rf_bladder": 1}, {"rf_bladder": "must be yes or no"}),
+    ("unknown-choice", {"pain_onset": "car"}, {"pain_onset": "is not one of the choices"}),
+    (
+        "int-choice-as-text",
+        {"pregnancy_trimester": "1"},
+        {"pregnancy_trimester": "is not one of the choices"},
+    ),
+    (
+        "int-choice-as-bool",
+        {"pregnancy_trimester": True},
+        {"pregnancy_trimester": "is not one of the choices"},
+    ),
+    (
+        "multi-not-a-list",
+        {"pain_regions": "lower_back"},
+        {"pain_regions": "must be a list of choices"},
+    ),
+    (
+        "multi-unknown-choice",
+        {"pain_regions": ["lower_back", "tail"]},
+        {"pain_regions": "includes a value that is not one of the choices"},
+    ),
+    ("text-as-number", {"goal_notes": 3}, {"goal_notes": "must be text"}),
+    ("text-too-long", {"goal_notes": "x" * 501}, {"goal_notes": "is too long"}),
+    ("date-as-number", {"sport_injury_date": 20260101}, {"sport_injury_date": "must be a date"}),
+    (
+        "date-not-iso",
+        {"sport_injury_date": "27/3/2026"},
+        {"sport_injury_date": "must be a date like 2026-03-27"},
+    ),
+    ("missing-integer", {"age": None}, {"age": "Enter an answer"}),
+    ("missing-single", {"sb1_leg_pain": None}, {"sb1_leg_pain": "Select an answer"}),
+    ("missing-scale", {"nprs_now": None}, {"nprs_now": "Select a number from 0 to 10"}),
+    (
+        "missing-checklist",
+        dict.fromkeys(CHECKLIST_ITEMS["rf_urgent_checklist"], None),
+        {"rf_urgent_checklist": "Select all that apply, or 'None of these'"},
+    ),
+    ("missing-shown-follow-up", {"pregnant": True}, {"pregnancy_trimester": "Select an answer"}),
+    ("missing-guardian", {"age": 16}, {"guardian_consent_given": "Select an answer"}),
+    (
+        "missing-sports-page",
+        {"pain_onset": "sport"},
+        {
+            "sport_name": "Enter an answer",
+            "sport_injury_date": "Enter a date",
+            "sport_injury_kind": "Select an answer",
+            "sport_level": "Select an answer",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"), [row[1:] for row in VALIDATE_ROWS], ids=[row[0] for row in VALIDATE_ROWS]
+)
+def test_validate_answers(changes: dict, errors: dict) -> None:
+    answers = patient()
+    for key, value in changes.items():
+        if value is None:
+            answers.pop(key, None)
+        else:
+            answers[key] = value
+    assert q.validate_answers(answers) == errors
+
+
+@pytest.mark.parametrize("garbage", [None, 3, "age=3", ["age"], (("age", 3),)], ids=repr)
+def test_validate_answers_of_a_non_mapping(garbage: Any) -> None:
+    assert q.validate_answers(garbage) == {
+        "": "Answers must be a mapping of question ids to values"
+    }
+
+
+def test_validate_answers_of_an_empty_set_lists_the_first_pages() -> None:
+    errors = q.validate_answers({})
+    assert errors["age"] == "Enter an answer"
+    assert errors["pain_regions"] == "Select at least one option"
+    assert errors["safety_checklist"] == "Select all that apply, or 'None of these'"
+    assert "sb1_leg_pain" not in errors  # no back pain known yet
+
+
+def test_validate_answers_refuses_floats_duplicates_and_non_key_mappings() -> None:
+    # Scoring counts only ints, so a float must not pass validation either.
+    assert q.validate_answers(patient(age=35.0)) == {"age": "must be a whole number"}
+    assert q.validate_answers(patient(pain_regions=["neck", "neck"])) == {
+        "pain_regions": "lists a choice more than once"
+    }
+    assert q.validate_answers({1: 2}).get("1") == "is not a question of this questionnaire"
+
+
+# --- derive --------------------------------------------------------------------------------
+
+DERIVE_ROWS = [
+    (
+        "flag-to-list",
+        {"anticoagulant": True},
+        {"anticoagulant": True, "medication_classes": ["anticoagulant"]},
+    ),
+    (
+        "list-to-flag",
+        {"medication_classes": ["anticoagulant"]},
+        {"anticoagulant": True, "antiplatelet": False},
+    ),
+    (
+        "antiplatelet-list",
+        {"medication_classes": ["antiplatelet"]},
+        {"anticoagulant": False, "antiplatelet": True},
+    ),
+    ("antiplatelet-flag", {"antiplatelet": True}, {"medication_classes": ["antiplatelet"]}),
+    (
+        "both-flags",
+        {"anticoagulant": True, "antiplatelet": True},
+        {"medication_classes": ["anticoagulant", "antiplatelet"]},
+    ),
+    ("flag-false", {"anticoagulant": False}, {"anticoagulant": False, "medication_classes": []}),
+    ("list-empty", {"medication_classes": []}, {"anticoagulant": False, "antiplatelet": False}),
+    (
+        "flag-added-to-list",
+        {"anticoagulant": True, "medication_classes": ["nsaid"]},
+        {"medication_classes": ["nsaid", "anticoagulant"], "anticoagulant": True},
+    ),
+    (
+        "list-wins-over-false-flag",
+        {"anticoagulant": False, "medication_classes": ["anticoagulant"]},
+        {"anticoagulant": True},
+    ),
+    (
+        "junk-in-list-ignored",
+        {"medication_classes": ["nsaid", 3, None]},
+        {"medication_classes": ["nsaid"], "anticoagulant": False},
+    ),
+    (
+        "steroids-immunocompromised",
+        {"medication_classes": ["oral_corticosteroid_long_term"]},
+        {"immunocompromised": True},
+    ),
+    (
+        "immunosuppressant-immunocompromised",
+        {"medication_classes": ["immunosuppressant"]},
+        {"immunocompromised": True},
+    ),
+    (
+        "steroids-with-back-pain",
+        {"pain_regions": ["lower_back"], "medication_classes": ["oral_corticosteroid_long_term"]},
+        {"rf_steroid_long_term": True, "rf_immunosuppressed": True, "back_pain": True},
+    ),
+    (
+        "immune-answer-with-back-pain",
+        {"pain_regions": ["lower_back"], "immunocompromised": True},
+        {"rf_immunosuppressed": True},
+    ),
+    (
+        "axspa-count",
+        {
+            "pain_regions": ["lower_back"],
+            "pain_duration": "over_12_weeks",
+            "axspa_buttock_pain": True,
+            "axspa_psoriasis": True,
+            "axspa_arthritis": True,
+            "axspa_enthesitis": False,
+        },
+        {"axspa_additional_criteria_count": 3, "axspa_duration_over_3m": True},
+    ),
+    (
+        "axspa-none-of-these",
+        {
+            "pain_regions": ["lower_back"],
+            "pain_duration": "over_12_weeks",
+            **none_of("axspa_checklist"),
+        },
+        {"axspa_additional_criteria_count": 0},
+    ),
+    (
+        "axspa-short-duration",
+        {"pain_regions": ["lower_back"], "pain_duration": "6_to_12_weeks"},
+        {"axspa_duration_over_3m": False},
+    ),
+    (
+        "region-count",
+        {"pain_regions": ["neck", "shoulder", "lower_back"]},
+        {"pain_region_count": 3, "back_pain": True},
+    ),
+    ("no-regions", {}, {"pain_region_count": 0, "back_pain": False}),
+    ("minor", {"age": 17}, {"guardian_consent_required": True}),
+    ("adult", {"age": 18}, {"guardian_consent_required": False}),
+    (
+        "first-trimester",
+        {"pregnant": True, "pregnancy_trimester": 1},
+        {"pregnancy_first_trimester": True},
+    ),
+    (
+        "second-trimester",
+        {"pregnant": True, "pregnancy_trimester": 2},
+        {"pregnancy_first_trimester": False},
+    ),
+    ("trimester-unknown", {"pregnant": True}, {"pregnancy_first_trimester": False}),
+]
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"), [row[1:] for row in DERIVE_ROWS], ids=[row[0] for row in DERIVE_ROWS]
+)
+def test_derive(answers: dict, expected: dict) -> None:
+    before = repr(answers)
+    facts = q.derive(answers)
+    assert {key: facts.get(key) for key in expected} == expected
+    assert repr(answers) == before  # the answers themselves are never changed
+
+
+ABSENT_ROWS = [
+    (
+        "no-back-pain-no-rf-steroid",
+        {"pain_regions": ["neck"], "medication_classes": ["oral_corticosteroid_long_term"]},
+        ["rf_steroid_long_term", "rf_immunosuppressed"],
+    ),
+    (
+        "no-back-pain-no-rf-immune",
+        {"pain_regions": ["neck"], "immunocompromised": True},
+        ["rf_immunosuppressed"],
+    ),
+    (
+        "no-back-pain-no-axspa",
+        {"pain_regions": ["neck"], "pain_duration": "over_12_weeks", "axspa_psoriasis": True},
+        ["axspa_duration_over_3m", "axspa_additional_criteria_count"],
+    ),
+    (
+        "no-axspa-answers-no-count",
+        {"pain_regions": ["lower_back"], "pain_duration": "over_12_weeks"},
+        ["axspa_additional_criteria_count"],
+    ),
+    ("nsaid-not-immune", {"medication_classes": ["nsaid"]}, ["immunocompromised"]),
+    ("no-medicines-answered", {}, ["anticoagulant", "antiplatelet", "medication_classes"]),
+    ("no-age", {}, ["guardian_consent_required"]),
+    ("not-pregnant", {"pregnant": False, "pregnancy_trimester": 1}, ["pregnancy_first_trimester"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("answers", "absent"), [row[1:] for row in ABSENT_ROWS], ids=[row[0] for row in ABSENT_ROWS]
+)
+def test_derive_leaves_facts_unknown(answers: dict, absent: list[str]) -> None:
+    facts = q.derive(answers)
+    assert [key for key in absent if key in facts] == []
+
+
+def test_derive_with_another_self_consent_age() -> None:
+    assert q.derive({"age": 17}, 16)["guardian_consent_required"] is False
+    assert q.derive({"age": 15}, 16)["guardian_consent_required"] is True
+
+
+@pytest.mark.parametrize(
+    ("flag_form", "list_form"),
+    [
+        ({"anticoagulant": True}, {"medication_classes": ["anticoagulant"]}),
+        ({"antiplatelet": True}, {"medication_classes": ["antiplatelet"]}),
+        (
+            {"anticoagulant": True, "antiplatelet": True},
+            {"medication_classes": ["antiplatelet", "anticoagulant"]},
+        ),
+        (
+            {"anticoagulant": True, "medication_classes": ["nsaid"]},
+            {"medication_classes": ["nsaid", "anticoagulant"]},
+        ),
+        ({"anticoagulant": False, "antiplatelet": False}, {"medication_classes": []}),
+    ],
+    ids=["anticoagulant", "antiplatelet", "both", "with-nsaid", "neither"],
+)
+def test_either_form_of_the_medicine_fact_screens_the_same(
+    flag_form: dict, list_form: dict
+) -> None:
+    base = patient(medication_classes=None)
+    by_flag = rules.screen({**base, **flag_form})
+    by_list = rules.screen({**base, **list_form})
+    assert by_flag.outcome == by_list.outcome
+    assert by_flag.fired_ids == by_list.fired_ids
+    assert by_flag.explanations == by_list.explanations
+
+
+def test_medicine_flag_forms_reach_the_rules() -> None:
+    screening = rules.screen(
+        {**patient(medication_classes=None), "anticoagulant": True, "medication_classes": ["nsaid"]}
+    )
+    assert screening.outcome == "review"
+    assert screening.fired_ids == ["anticoagulant", "interaction_nsaid_plus_anticoagulant"]
+
+
+# --- Never raises on garbage ---------------------------------------------------------------
+
+REAL_IDS = sorted(q.data_dictionary())
+CHOICE_VALUES = sorted(
+    {repr(c.value): c.value for qu in ALL_QUESTIONS for c in qu.choices}.values(), key=repr
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-5, max_value=130),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(CHOICE_VALUES),
+    st.sampled_from(["2026-01-01", "1899-12-31", "not-a-date", "lower_back", "over_12_weeks"]),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+keys = st.one_of(st.sampled_from(REAL_IDS), st.text(max_size=10))
+answer_sets = st.dictionaries(keys, values, max_size=25)
+non_dicts = st.one_of(
+    st.none(), st.integers(), st.text(max_size=10), st.lists(scalars, max_size=3), st.booleans()
+)
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(st.one_of(answer_sets, non_dicts))
+def test_validate_answers_never_raises(answers: Any) -> None:
+    errors = q.validate_answers(answers)
+    assert isinstance(errors, dict)
+    assert all(isinstance(k, str) and isinstance(v, str) and v for k, v in errors.items())
+
+
+@FAST
+@given(st.one_of(answer_sets, non_dicts))
+def test_screen_never_raises(answers: Any) -> None:
+    screening = rules.screen(answers)
+    assert screening.outcome in rules.OUTCOMES
+    assert len(screening.explanations) == len([f for f in screening.fired if f.outcome != "info"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(answer_sets)
+def test_derive_and_prune_never_raise(answers: dict) -> None:
+    assert isinstance(q.derive(answers), dict)
+    pruned = q.prune(answers)
+    assert set(pruned) <= set(answers)
+    assert q.prune(pruned) == pruned
+
+
+QUESTION_IDS = [qu.id for qu in ALL_QUESTIONS]
+form_strings = st.one_of(
+    st.text(max_size=15),
+    st.sampled_from(
+        [
+            "yes",
+            "no",
+            "none",
+            "0",
+            "10",
+            "121",
+            "-1",
+            "27 3 2026",
+            "2026-02-30",
+            "1-1-99999999999",
+            "99999999999-1-1",
+            " ",
+        ]
+    ),
+    st.sampled_from([str(v) for v in CHOICE_VALUES] + list(q.ASKED_BY)),
+)
+form_values_strategy = st.one_of(
+    st.lists(form_strings, max_size=4), form_strings, st.none(), st.integers()
+)
+forms = st.dictionaries(
+    st.one_of(st.sampled_from(QUESTION_IDS), st.text(max_size=8)), form_values_strategy, max_size=12
+)
+
+
+@FAST
+@given(st.sampled_from(q.STEPS), forms, st.one_of(answer_sets, st.just(patient())))
+def test_parse_step_never_raises(step: q.Step, form: dict, answers: dict) -> None:
+    updated, errors = q.parse_step(step, form, answers)
+    assert isinstance(updated, dict)
+    assert set(errors) <= {qu.id for qu in step.questions}
+    assert all(isinstance(message, str) and message for message in errors.values())
+
+
+def test_today_is_accepted_as_a_date() -> None:
+    today = dt.date.today()
+    assert q.parse_value(q.QUESTIONS["sport_injury_date"], [today.isoformat()]) == today.isoformat()
