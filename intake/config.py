@@ -56,6 +56,13 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "MAIL_PASSWORD": (None, str, "SMTP password"),
     "MAIL_DEFAULT_SENDER": ("intake@example.test", str, "From address"),
     "MAIL_TIMEOUT": (10, _int, "Seconds before an SMTP connection or reply times out"),
+    "CLINIC_EMAIL_DETAIL": ("full", str, "Health detail in the clinic email: full|summary|minimal"),
+    "OUTBOX_POLL_INTERVAL": (5, _int, "Seconds the outbox worker waits between polls"),
+    "OUTBOX_MAX_AGE": (172800, _int, "Seconds to keep retrying an email before it is failed"),
+    "OUTBOX_RETRY_BASE": (30, _int, "Seconds before the first retry; doubles each attempt"),
+    "OUTBOX_RETRY_MAX": (3600, _int, "Longest wait between retries, in seconds"),
+    "OUTBOX_LEASE": (300, _int, "Seconds after which a message stuck in 'sending' is retried"),
+    "RESUME_LINK_TTL": (86400, _int, "Seconds a 'come back later' link stays valid"),
     "RATELIMIT_STORAGE_URI": (
         "memory://",
         str,

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from intake.extensions import db
 from intake.rulesets import NoRuleSet
-from intake.submissions import DraftMissing, QuestionnaireIncomplete
+from intake.submissions import DraftMissing, QuestionnaireIncomplete, ResumeLinkInvalid
 
 log = logging.getLogger("intake.errors")
 
@@ -42,10 +42,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DraftMissing)
     def draft_missing(error: DraftMissing):
-        had_draft = session.pop("draft_id", None) is not None
-        return render_template("errors/expired.html", had_draft=had_draft), (
-            410 if had_draft else 404
-        )
+        link = isinstance(error, ResumeLinkInvalid)
+        had_draft = session.pop("draft_id", None) is not None or link
+        page = render_template("errors/expired.html", had_draft=had_draft, link=link)
+        return page, (410 if had_draft else 404)
 
     @app.errorhandler(QuestionnaireIncomplete)
     def incomplete(error: QuestionnaireIncomplete):

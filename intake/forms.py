@@ -16,9 +16,9 @@ from typing import Any
 import phonenumbers
 from flask_wtf import FlaskForm
 from wtforms import (
-    SelectChoice,
     BooleanField,
     EmailField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     TelField,
@@ -138,6 +138,24 @@ class BookingForm(FlaskForm):
         if number is None or not phonenumbers.is_valid_number(number):
             raise ValidationError("Enter a phone number, like 07911 123456 or +44 7911 123456")
         field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class SaveForLaterForm(FlaskForm):
+    """The email address a 'carry on later' link is sent to."""
+
+    email = EmailField(
+        "Email address",
+        description="We will send a link to this address and nothing else.",
+        validators=[
+            InputRequired("Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email(
+                "Enter an email address in the correct format, like name@example.com",
+                check_deliverability=False,
+            ),
+        ],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
 
 
 @dataclass

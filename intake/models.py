@@ -98,3 +98,50 @@ class BookingRequest(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
     submission: Mapped[Submission] = relationship(back_populates="booking")
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to be sent, or sent: every email goes through here first."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: what it is: clinic_booking | patient_confirmation | resume_link
+    kind: Mapped[str] = mapped_column(String(32))
+    #: the booking request it belongs to, for the staff view of delivery state
+    booking_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_requests.id", ondelete="SET NULL"), index=True
+    )
+    recipients: Mapped[list[str]] = mapped_column(JSONType)
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    #: fixed when queued, so a retry after a crash carries the same Message-ID
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    #: pending → sending → sent, or back to pending (retry), or failed (gave up)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    #: when a worker claimed it; a claim older than the lease is taken over
+    claimed_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: retrying stops after this (OUTBOX_MAX_AGE from queueing, or from a staff retry)
+    give_up_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class ResumeToken(db.Model):
+    """A single-use link to carry on with a draft ("save and come back later")."""
+
+    __tablename__ = "resume_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the token in the link; the token itself is never stored
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

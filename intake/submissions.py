@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from intake import questionnaire, rules
+from intake import emails, questionnaire, rules
 from intake.extensions import db
-from intake.models import BookingRequest, Draft, RuleSetVersion, Submission, utcnow
+from intake.models import (
+    BookingRequest,
+    Draft,
+    ResumeToken,
+    RuleSetVersion,
+    Submission,
+    utcnow,
+)
 from intake.rulesets import compiled
 
 #: Reference characters: no 0/O, 1/I/L or other look-alikes.
@@ -21,6 +29,10 @@ REFERENCE_PREFIX = "DN-"
 
 class DraftMissing(LookupError):
     """The draft does not exist or has expired."""
+
+
+class ResumeLinkInvalid(DraftMissing):
+    """A 'carry on later' link that is unknown, used or expired."""
 
 
 class QuestionnaireIncomplete(ValueError):
@@ -113,6 +125,47 @@ def complete(draft: Draft, version: RuleSetVersion, pain_band_cuts: tuple[int, i
     return submission
 
 
+def create_resume_token(draft: Draft, ttl_seconds: int) -> str:
+    """A single-use token for a 'carry on later' link; only its hash is stored. Flushes.
+
+    The draft is kept at least as long as the link is valid.
+    """
+    token = new_token()
+    now = utcnow()
+    expires = now + dt.timedelta(seconds=ttl_seconds)
+    db.session.add(ResumeToken(token_hash=_hash(token), draft_id=draft.id, expires_at=expires))
+    draft.expires_at = max(draft.expires_at, expires)
+    db.session.flush()
+    return token
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_resume_token(token: str) -> ResumeToken:
+    """The unused, unexpired token for a link; raises DraftMissing otherwise."""
+    found = db.session.scalars(
+        select(ResumeToken).where(ResumeToken.token_hash == _hash(token))
+    ).first()
+    if found is None or found.used_at is not None or found.expires_at <= utcnow():
+        raise ResumeLinkInvalid(None)
+    return found
+
+
+def use_resume_token(token: str) -> Draft:
+    """Spend a resume token and return its live draft; raises DraftMissing when invalid."""
+    found = find_resume_token(token)
+    claimed = db.session.execute(
+        update(ResumeToken)
+        .where(ResumeToken.id == found.id, ResumeToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:  # spent by a concurrent request
+        raise ResumeLinkInvalid(None)
+    return get_draft(found.draft_id)
+
+
 def get_submission(token: str | None) -> Submission | None:
     """The submission with this opaque token, if any."""
     if not isinstance(token, str):
@@ -126,7 +179,7 @@ def booking_allowed(submission: Submission) -> bool:
 
 
 def request_booking(submission: Submission, details: Mapping[str, Any]) -> BookingRequest:
-    """Store the booking request for a submission; a second request returns the first."""
+    """Store the booking request and queue its emails; a second request returns the first."""
     if submission.booking is not None:
         return submission.booking
     booking = BookingRequest(
@@ -142,4 +195,5 @@ def request_booking(submission: Submission, details: Mapping[str, Any]) -> Booki
     )
     db.session.add(booking)
     db.session.flush()
+    emails.queue_booking_emails(booking)
     return booking

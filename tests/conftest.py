@@ -37,7 +37,7 @@ def _postgres_available() -> bool:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
         engine.dispose()
-    except Exception:  # noqa: BLE001 - any failure means "not available"
+    except Exception:
         return False
     return True
 
@@ -48,13 +48,37 @@ def postgres_available() -> bool:
     return _postgres_available()
 
 
+@pytest.fixture(scope="session")
+def postgres_url(postgres_available) -> Iterator[str | None]:
+    """TEST_DATABASE_URL with a schema of this run's own, so parallel runs never collide."""
+    if not postgres_available:
+        yield None
+        return
+    schema = f"intake_test_{os.getpid()}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(postgres_url) -> str:
+    """The PostgreSQL URL of this run, or a skip (a failure in CI) when there is none."""
+    require_service(postgres_url is not None, f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    return postgres_url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path, postgres_available) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """Each database test runs on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
-    require_service(postgres_available, f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    return POSTGRES_URL
+    return request.getfixturevalue("pg_url")
 
 
 def make_app(database_url: str, tmp_path, **overrides):

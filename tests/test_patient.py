@@ -69,13 +69,27 @@ def test_privacy_page(client):
         (journeys.BACK_PAIN_SUITABLE, BACK_PAIN_STEPS),
         (
             journeys.SPORTS_INJURY,
-            ["about_you", "your_pain", "pain_impact", "sports_injury", "medication",
-             "needling_safety", "goals"],
+            [
+                "about_you",
+                "your_pain",
+                "pain_impact",
+                "sports_injury",
+                "medication",
+                "needling_safety",
+                "goals",
+            ],
         ),
         (
             journeys.FIBROMYALGIA,
-            ["about_you", "your_pain", "pain_impact", "widespread_pain", "medication",
-             "needling_safety", "goals"],
+            [
+                "about_you",
+                "your_pain",
+                "pain_impact",
+                "widespread_pain",
+                "medication",
+                "needling_safety",
+                "goals",
+            ],
         ),
     ],
     ids=["back_pain", "sports_injury", "fibromyalgia"],
@@ -97,10 +111,16 @@ def test_progress_counts_only_visible_steps(client):
     ("profile", "outcome_title", "reason"),
     [
         (journeys.BACK_PAIN_SUITABLE, "Dry needling may suit you", None),
-        (journeys.BLOOD_THINNERS, "Dry needling may suit you, after a few checks",
-         "You told us you take blood thinners."),
-        (journeys.SADDLE_NUMBNESS, "Get urgent medical help now",
-         "call 999 or go to an emergency department"),
+        (
+            journeys.BLOOD_THINNERS,
+            "Dry needling may suit you, after a few checks",
+            "You told us you take blood thinners.",
+        ),
+        (
+            journeys.SADDLE_NUMBNESS,
+            "Get urgent medical help now",
+            "call 999 or go to an emergency department",
+        ),
     ],
     ids=["suitable", "review", "emergency"],
 )
@@ -115,7 +135,7 @@ def test_result_page_gives_outcome_and_reasons(client, profile, outcome_title, r
 
 def test_emergency_leads_with_advice_and_offers_no_booking(client):
     page = finish(client, journeys.SADDLE_NUMBNESS)
-    assert page.index("Call <strong class=\"big\">999</strong>") < page.index("Why")
+    assert page.index('Call <strong class="big">999</strong>') < page.index("Why")
     assert 'href="/booking"' not in page
     response = client.get("/booking")
     assert response.status_code == 302 and response.headers["Location"].endswith("/result")
@@ -197,8 +217,12 @@ def test_booking_errors_are_shown_next_to_the_field_and_keep_input(client, field
         ("your_pain", {"pain_regions": ["elbow"]}, "pain_regions", "Select from the options"),
         ("your_pain", {}, "pain_regions", "Select at least one option"),
         ("pain_impact", {"nprs_now": "11"}, "nprs_now", "Enter a number from 0 to 10"),
-        ("medication", {"medication_classes": ["none", "opioid"]}, "medication_classes",
-         "Select 'None of these' on its own"),
+        (
+            "medication",
+            {"medication_classes": ["none", "opioid"]},
+            "medication_classes",
+            "Select 'None of these' on its own",
+        ),
         ("medication", {}, "medication_classes", "Select all that apply, or 'None of these'"),
     ],
 )
@@ -219,17 +243,23 @@ def test_sports_page_errors_for_dates_and_long_text(client):
     for step in ("about_you", "your_pain", "pain_impact"):
         client.post(f"/questions/{step}", data=profile[step])
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-    response = client.post("/questions/sports_injury", data=dict(
-        profile["sports_injury"], sport_injury_date=tomorrow, sport_name="x" * 81))
+    response = client.post(
+        "/questions/sports_injury",
+        data=dict(profile["sports_injury"], sport_injury_date=tomorrow, sport_name="x" * 81),
+    )
     assert errors_of(response) == [
         "Use 80 characters or fewer",
         "The date must be today or in the past",
     ]
-    response = client.post("/questions/sports_injury", data=dict(
-        profile["sports_injury"], sport_injury_date="31 2 2026"))
+    response = client.post(
+        "/questions/sports_injury",
+        data=dict(profile["sports_injury"], sport_injury_date="31 2 2026"),
+    )
     assert errors_of(response) == ["Enter a real date, for example 27 3 2026"]
-    ok = client.post("/questions/sports_injury", data=dict(
-        profile["sports_injury"], sport_injury_date="1/10/2026"))
+    ok = client.post(
+        "/questions/sports_injury",
+        data=dict(profile["sports_injury"], sport_injury_date="1/10/2026"),
+    )
     assert ok.status_code == 302
 
 
@@ -293,7 +323,7 @@ def test_cannot_skip_ahead_or_open_hidden_steps(client):
 def test_check_page_lists_answers_with_change_links(client):
     journeys.walk(client, journeys.BACK_PAIN_SUITABLE)
     page = text(client.get("/check"))
-    assert "How old are you?" in page and "<dd class=\"summary__value\">45</dd>" in page
+    assert "How old are you?" in page and '<dd class="summary__value">45</dd>' in page
     assert "Lower back" in page
     for step in BACK_PAIN_STEPS:
         assert f'href="/questions/{step}?change=1"' in page
@@ -304,16 +334,20 @@ def test_change_link_returns_straight_to_check_page(client):
     journeys.walk(client, journeys.BACK_PAIN_SUITABLE)
     page = text(client.get("/questions/about_you?change=1"))
     assert 'class="back-link" href="/check"' in page
-    response = client.post("/questions/about_you?change=1",
-                           data=dict(journeys.BACK_PAIN_SUITABLE["about_you"], age=["46"]))
+    response = client.post(
+        "/questions/about_you?change=1",
+        data=dict(journeys.BACK_PAIN_SUITABLE["about_you"], age=["46"]),
+    )
     assert response.headers["Location"].endswith("/check")
-    assert "<dd class=\"summary__value\">46</dd>" in text(client.get("/check"))
+    assert '<dd class="summary__value">46</dd>' in text(client.get("/check"))
 
 
 def test_change_that_hides_pages_drops_their_answers(client, app):
     journeys.walk(client, journeys.BACK_PAIN_SUITABLE)
-    response = client.post("/questions/your_pain?change=1", data=dict(
-        journeys.BACK_PAIN_SUITABLE["your_pain"], pain_regions=["neck"]))
+    response = client.post(
+        "/questions/your_pain?change=1",
+        data=dict(journeys.BACK_PAIN_SUITABLE["your_pain"], pain_regions=["neck"]),
+    )
     assert response.headers["Location"].endswith("/check")
     page = text(client.get("/check"))
     assert "Back pain: the last 2 weeks" not in page
@@ -324,11 +358,14 @@ def test_change_that_hides_pages_drops_their_answers(client, app):
 
 def test_change_that_reveals_a_page_asks_it_then_returns(client):
     journeys.walk(client, journeys.BACK_PAIN_SUITABLE)
-    response = client.post("/questions/your_pain?change=1", data=dict(
-        journeys.BACK_PAIN_SUITABLE["your_pain"], pain_onset=["sport"]))
+    response = client.post(
+        "/questions/your_pain?change=1",
+        data=dict(journeys.BACK_PAIN_SUITABLE["your_pain"], pain_onset=["sport"]),
+    )
     assert response.headers["Location"].endswith("/questions/sports_injury?change=1")
-    response = client.post("/questions/sports_injury?change=1",
-                           data=journeys.SPORTS_INJURY["sports_injury"])
+    response = client.post(
+        "/questions/sports_injury?change=1", data=journeys.SPORTS_INJURY["sports_injury"]
+    )
     assert response.headers["Location"].endswith("/check")
 
 

@@ -17,9 +17,9 @@ from flask import (
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from intake import questionnaire, rules, rulesets, submissions
+from intake import emails, questionnaire, rules, rulesets, submissions
 from intake.extensions import db
-from intake.forms import BookingForm, step_fields, wtf_field
+from intake.forms import BookingForm, SaveForLaterForm, step_fields, wtf_field
 from intake.outcomes import OUTCOME_TEXT
 
 bp = Blueprint("patient", __name__)
@@ -102,6 +102,8 @@ def question_page(step_id: str) -> Response | tuple[str, int] | str:
         )
         if not errors:
             db.session.commit()
+            if request.form.get("action") == "save_later":
+                return redirect(url_for(".save_for_later", step=step.id))
             return redirect(_after_save_url(draft.answers, step, changing, min_age))
 
     shown = questionnaire.visible_questions(step, answers, min_age)
@@ -142,6 +144,42 @@ def _after_save_url(answers: dict, step: questionnaire.Step, changing: bool, min
         return url_for(".question_page", step_id=gap.id, change=1)
     following = questionnaire.next_step(answers, step.id, min_age)
     return _step_url(following) if following else url_for(".check_answers")
+
+
+@bp.route("/save", methods=["GET", "POST"])
+def save_for_later() -> Response | tuple[str, int] | str:
+    """Email a single-use link to carry on with the draft later."""
+    draft = _draft()
+    form = SaveForLaterForm()
+    step = questionnaire.STEPS_BY_ID.get(request.args.get("step", ""))
+    back = _step_url(step) if step else url_for(".start")
+    if form.validate_on_submit():
+        ttl = current_app.config["RESUME_LINK_TTL"]
+        token = submissions.create_resume_token(draft, ttl)
+        link = current_app.config["BASE_URL"].rstrip("/") + url_for(".resume", token=token)
+        emails.queue_resume_link(draft, form.email.data, link, hours=max(1, ttl // 3600))
+        db.session.commit()
+        log.info("resume link queued draft=%s", draft.id[:8])
+        return render_template("patient/save_sent.html", hours=max(1, ttl // 3600))
+    fields = [wtf_field(form.email)]
+    html = render_template(
+        "patient/save.html", fields=fields, errors=[f for f in fields if f.error], back_url=back
+    )
+    return (html, 422) if form.errors else html
+
+
+@bp.route("/resume/<token>", methods=["GET", "POST"])
+def resume(token: str) -> Response | str:
+    """A 'carry on later' link: GET shows a button (so mail scanners cannot spend the link)."""
+    if request.method == "GET":
+        submissions.find_resume_token(token)
+        return render_template("patient/resume.html")
+    draft = submissions.use_resume_token(token)
+    session["draft_id"] = draft.id
+    session.permanent = True
+    db.session.commit()
+    _, ruleset = _ruleset()
+    return redirect(_resume_url(draft.answers, ruleset.min_age_self_consent))
 
 
 @bp.route("/check", methods=["GET", "POST"])

@@ -1,0 +1,104 @@
+"""The emails: composed from templates and queued in the outbox (never sent from a request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template
+
+from intake import outbox, questionnaire
+from intake.forms import DAYS, TIMES
+from intake.models import BookingRequest, Draft, OutboxMessage
+from intake.outcomes import OUTCOME_TEXT
+from intake.rules import render_message
+
+DETAIL_LEVELS = ("full", "summary", "minimal")
+
+
+def _detail() -> str:
+    detail = current_app.config["CLINIC_EMAIL_DETAIL"]
+    return detail if detail in DETAIL_LEVELS else "minimal"
+
+
+def _staff_url(booking: BookingRequest) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/staff/requests/{booking.id}"
+
+
+def clinic_email_context(booking: BookingRequest) -> dict[str, Any]:
+    """Everything the clinic email shows, at the configured level of detail."""
+    submission = booking.submission
+    context = {
+        "emergency_number": current_app.config["EMERGENCY_NUMBER"],
+        "clinic_name": current_app.config["CLINIC_NAME"],
+    }
+    fired = [
+        dict(rule, patient_message=render_message(rule["patient_message"], context))
+        for rule in submission.fired
+    ]
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+    for section, label, answer in questionnaire.iter_answer_rows(submission.answers):
+        if not sections or sections[-1][0] != section:
+            sections.append((section, []))
+        sections[-1][1].append((label, answer))
+    day_names = {choice.value: choice.label for choice in DAYS}
+    time_names = {choice.value: choice.label for choice in TIMES}
+    return {
+        "detail": _detail(),
+        "booking": booking,
+        "submission": submission,
+        "outcome": OUTCOME_TEXT[submission.outcome],
+        "red_flags": [r for r in fired if r["safety"]],
+        "precautions": [r for r in fired if not r["safety"] and r["outcome"] != "info"],
+        "notes": [r for r in fired if r["outcome"] == "info"],
+        "scores": submission.scores,
+        "sections": sections,
+        "days": ", ".join(day_names.get(d, d) for d in booking.preferred_days) or "Any",
+        "times": ", ".join(time_names.get(t, t) for t in booking.preferred_times) or "Any",
+        "staff_url": _staff_url(booking),
+        "ruleset_number": submission.ruleset_version.number,
+        "clinic_name": current_app.config["CLINIC_NAME"],
+    }
+
+
+def queue_booking_emails(booking: BookingRequest) -> list[OutboxMessage]:
+    """Queue the clinic's triage email and the patient's confirmation (caller commits)."""
+    submission = booking.submission
+    context = clinic_email_context(booking)
+    clinic = outbox.enqueue(
+        kind="clinic_booking",
+        recipients=current_app.config["CLINIC_EMAIL"],
+        subject=f"New booking request {submission.reference}: "
+        f"{OUTCOME_TEXT[submission.outcome].label}",
+        text_body=render_template("email/clinic.txt", **context),
+        html_body=render_template("email/clinic.html", **context),
+        reply_to=booking.email,
+        booking_request_id=booking.id,
+    )
+    patient_context = {
+        "reference": submission.reference,
+        "clinic_name": current_app.config["CLINIC_NAME"],
+        "clinic_phone": current_app.config["CLINIC_PHONE"],
+        "clinic_email": current_app.config["CLINIC_EMAIL"][0],
+        "emergency_number": current_app.config["EMERGENCY_NUMBER"],
+    }
+    patient = outbox.enqueue(
+        kind="patient_confirmation",
+        recipients=[booking.email],
+        subject=f"We have your request {submission.reference}",
+        text_body=render_template("email/confirmation.txt", **patient_context),
+        html_body=render_template("email/confirmation.html", **patient_context),
+        booking_request_id=booking.id,
+    )
+    return [clinic, patient]
+
+
+def queue_resume_link(draft: Draft, email: str, link: str, hours: int) -> OutboxMessage:
+    """Queue the 'carry on with your answers' email: the link and nothing else."""
+    context = {"link": link, "hours": hours, "clinic_name": current_app.config["CLINIC_NAME"]}
+    return outbox.enqueue(
+        kind="resume_link",
+        recipients=[email],
+        subject=f"Your link to carry on – {current_app.config['CLINIC_NAME']}",
+        text_body=render_template("email/resume.txt", **context),
+        html_body=render_template("email/resume.html", **context),
+    )
