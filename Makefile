@@ -20,7 +20,11 @@ setup: $(BIN)/activate
 	$(FLASK) rules seed
 
 # Plain http on 127.0.0.1, so the session cookie may go without TLS here (not in production).
+# An outbox worker runs beside the server, so emails appear (as .eml files in instance/mail/
+# unless MAIL_SERVER is set); it stops with the server.
 run: setup
+	@$(FLASK) outbox work --interval 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 lint: $(BIN)/activate

@@ -89,6 +89,7 @@ OPERATORS: dict[str, Operator] = {
 }
 
 _NUMBER_TYPES = (int, float)
+_COLLECTIONS = (list, tuple, frozenset, set)
 
 
 def is_number(value: Any) -> bool:
@@ -124,6 +125,12 @@ def compile_condition(cond: Any) -> Predicate:
         preds = tuple(compile_condition(part) for part in parts)
         if len(preds) == 1:
             return preds[0]
+        # Unrolled for the common small groups: a generator per call costs more than the test.
+        if len(preds) == 2:
+            first, second = preds
+            if key == "all":
+                return lambda facts: first(facts) and second(facts)
+            return lambda facts: first(facts) or second(facts)
         if key == "all":
             return lambda facts: all(pred(facts) for pred in preds)
         return lambda facts: any(pred(facts) for pred in preds)
@@ -163,6 +170,8 @@ def _compile_comparison(cond: Mapping[str, Any]) -> Predicate:
     if isinstance(value, list | dict) or value is None:
         raise ConditionError(f"'{op_name}' needs a single value, not {value!r}")
     if op_name == "contains":
+        if type(value) is str:  # text equals only text, so plain `in` is already strict
+            return lambda facts: type(x := facts.get(name)) in _COLLECTIONS and value in x
         return lambda facts: (
             isinstance(x := facts.get(name), list | tuple | frozenset | set)
             and any(_strict_equal(item, value) for item in x)
