@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from intake import cli, errors, views
     from intake.config import load_config
-    from intake.extensions import csrf, db, mail, migrate
+    from intake.extensions import csrf, db, limiter, login_manager, mail, migrate
 
     app = Flask(
         __name__,
@@ -52,6 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     mail.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
     Talisman(
         app,
         content_security_policy=CSP,
@@ -64,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     app.register_blueprint(views.patient.bp)
+    app.register_blueprint(views.staff.bp)
     errors.register(app)
     cli.register(app)
     app.jinja_env.globals["clinic"] = {

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import sys
 import threading
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from intake import outbox, questionnaire, rules, rulesets
+from intake import auth, outbox, questionnaire, rules, rulesets
 from intake.extensions import db
 
 rules_cli = AppGroup("rules", help="Screening rules.")
@@ -79,6 +80,39 @@ def print_dictionary(fmt: str) -> None:
 
 
 outbox_cli = AppGroup("outbox", help="The email outbox.")
+staff_cli = AppGroup("staff", help="Staff accounts.")
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(auth.ROLES), default="staff", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def staff_create(email: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account; the password is prompted for (never an argument)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = auth.create_user(email, password, role)
+    except auth.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    auth.audit("user_create", f"user:{user.id}", actor="cli", email=user.email, role=role)
+    db.session.commit()
+    click.echo(f"Created {role} {user.email}.")
+
+
+@staff_cli.command("deactivate")
+@click.argument("email")
+def staff_deactivate(email: str) -> None:
+    """Deactivate an account: it can no longer log in."""
+    user = auth.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}")
+    user.active = False
+    auth.audit("user_deactivate", f"user:{user.id}", actor="cli", email=user.email)
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}.")
 
 
 @outbox_cli.command("send")
@@ -131,3 +165,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(rules_cli)
     app.cli.add_command(questionnaire_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(staff_cli)

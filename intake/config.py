@@ -63,6 +63,8 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "OUTBOX_RETRY_MAX": (3600, _int, "Longest wait between retries, in seconds"),
     "OUTBOX_LEASE": (300, _int, "Seconds after which a message stuck in 'sending' is retried"),
     "RESUME_LINK_TTL": (86400, _int, "Seconds a 'come back later' link stays valid"),
+    "STAFF_IDLE_TIMEOUT": (1800, _int, "Seconds of inactivity after which staff are logged out"),
+    "LOGIN_LIMIT": ("5 per minute;30 per hour", str, "Login attempts per address and per account"),
     "RATELIMIT_STORAGE_URI": (
         "memory://",
         str,

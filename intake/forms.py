@@ -18,13 +18,22 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    PasswordField,
     SelectChoice,
     SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from intake import questionnaire as q
 from intake.conditions import referenced_facts
@@ -279,6 +288,7 @@ def wtf_field(form_field: Any) -> FieldView:
     """The view of a WTForms field."""
     kind = {
         "StringField": "text",
+        "PasswordField": "password",
         "EmailField": "email",
         "TelField": "tel",
         "TextAreaField": "textarea",
@@ -295,9 +305,19 @@ def wtf_field(form_field: Any) -> FieldView:
         label = form_field.label.text
     else:
         choices = []
-        values = [form_field.data] if isinstance(form_field.data, str) else []
+        # Passwords are never sent back to the browser.
+        keep = isinstance(form_field.data, str) and kind != "password"
+        values = [form_field.data] if keep else []
         label = form_field.label.text
-    autocomplete = {"name": "name", "email": "email", "phone": "tel"}.get(form_field.name, "")
+    autocomplete = {
+        "name": "name",
+        "email": "email",
+        "phone": "tel",
+        "password": "current-password",
+        "current_password": "current-password",
+        "new_password": "new-password",
+        "confirm_password": "new-password",
+    }.get(form_field.name, "")
     return FieldView(
         id=form_field.id,
         name=form_field.name,
@@ -309,5 +329,108 @@ def wtf_field(form_field: Any) -> FieldView:
         choices=choices,
         autocomplete=autocomplete,
         inputmode="tel" if kind == "tel" else "",
-        max_length=1000 if kind == "textarea" else None,
+        max_length=_max_length(form_field) if kind == "textarea" else None,
     )
+
+
+class LoginForm(FlaskForm):
+    """Staff login."""
+
+    email = EmailField(
+        "Email address",
+        validators=[InputRequired("Enter your email address"), Length(max=254)],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    password = PasswordField(
+        "Password", validators=[InputRequired("Enter your password"), Length(max=256)]
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    """A staff member changes their own password."""
+
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired("Enter your current password")]
+    )
+    new_password = PasswordField(
+        "New password",
+        description="At least 12 characters. A few unrelated words make a strong password.",
+        validators=[
+            InputRequired("Enter a new password"),
+            Length(min=12, max=256, message="Use 12 to 256 characters"),
+        ],
+    )
+    confirm_password = PasswordField(
+        "Confirm new password",
+        validators=[
+            InputRequired("Enter the new password again"),
+            EqualTo("new_password", message="The passwords do not match"),
+        ],
+    )
+
+
+class NoteForm(FlaskForm):
+    """A note on a booking request."""
+
+    body = TextAreaField(
+        "Add a note",
+        validators=[
+            InputRequired("Enter a note"),
+            Length(max=2000, message="Use 2000 characters or fewer"),
+        ],
+    )
+
+
+def _max_length(form_field: Any) -> int | None:
+    for validator in form_field.validators:
+        if isinstance(validator, Length) and validator.max and validator.max > 0:
+            return validator.max
+    return None
+
+
+def filter_fields(
+    raw: Mapping[str, str], errors: Mapping[str, str], outcomes, labels, statuses
+) -> list[FieldView]:
+    """The requests list's filter fields (a GET form), showing what was typed."""
+    outcome_choices = [ChoiceView("", "Any outcome")] + [
+        ChoiceView(o, labels[o].label) for o in outcomes
+    ]
+    status_choices = [ChoiceView("", "Any status")] + [
+        ChoiceView(s, s.capitalize()) for s in statuses
+    ]
+
+    def value(key: str) -> list[str]:
+        return [str(raw.get(key, ""))[:100]]
+
+    return [
+        FieldView("q", "q", "text", "Reference, name or email", values=value("q")),
+        FieldView(
+            "outcome",
+            "outcome",
+            "select",
+            "Outcome",
+            values=value("outcome"),
+            choices=outcome_choices,
+        ),
+        FieldView(
+            "status", "status", "select", "Status", values=value("status"), choices=status_choices
+        ),
+        FieldView(
+            "date_from",
+            "date_from",
+            "date",
+            "From (YYYY-MM-DD)",
+            values=value("date_from"),
+            error=errors.get("date_from", ""),
+            width="short",
+        ),
+        FieldView(
+            "date_to",
+            "date_to",
+            "date",
+            "To (YYYY-MM-DD)",
+            values=value("date_to"),
+            error=errors.get("date_to", ""),
+            width="short",
+        ),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,8 +46,10 @@ class Draft(db.Model):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     #: answers so far, keyed by answer id
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    #: the last step the patient saved (where they left off)
+    #: the last step the patient saved (where they left off; for the abandonment chart)
     last_step: Mapped[str | None] = mapped_column(String(64))
+    #: set when the answers were screened; the row stays for the funnel until purged
+    completed_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: after this the draft is gone; each save moves it forward by DRAFT_TTL
@@ -145,3 +148,66 @@ class ResumeToken(db.Model):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class User(UserMixin, db.Model):
+    """A member of clinic staff who can log in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: stored lower-case
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: argon2id hash (argon2-cffi)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: staff | admin
+    role: Mapped[str] = mapped_column(String(16), default="staff")
+    #: deactivated users cannot log in; their history stays
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login: deactivated users are logged out and cannot log in."""
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins manage users, see the audit log and change safety rules."""
+        return self.role == "admin"
+
+
+class Note(db.Model):
+    """A staff note on a booking request (the notes thread)."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_request_id: Mapped[int] = mapped_column(
+        ForeignKey("booking_requests.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who did what, when: logins, views, status changes, exports, user and rule changes."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    #: the staff member (None for failed logins of unknown accounts and system jobs)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: the email as typed or the user's email, so failed logins are attributable
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    #: e.g. login, login_failed, view_request, change_status, export, user_create
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    #: e.g. "booking_request:12"
+    target: Mapped[str] = mapped_column(String(80), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")

@@ -77,7 +77,7 @@ def start_draft(ttl_seconds: int) -> Draft:
 def get_draft(draft_id: str | None) -> Draft:
     """The live draft with this id; raises DraftMissing when it is gone or expired."""
     draft = db.session.get(Draft, draft_id) if isinstance(draft_id, str) else None
-    if draft is None or draft.expires_at <= utcnow():
+    if draft is None or draft.completed_at is not None or draft.expires_at <= utcnow():
         raise DraftMissing(draft_id)
     return draft
 
@@ -102,7 +102,7 @@ def save_step(
 
 
 def complete(draft: Draft, version: RuleSetVersion, pain_band_cuts: tuple[int, int]) -> Submission:
-    """Screen a finished draft and store it as a submission; the draft is deleted."""
+    """Screen a finished draft and store it as a submission; the draft is closed and emptied."""
     ruleset = compiled(version)
     answers = questionnaire.prune(draft.answers, ruleset.min_age_self_consent)
     missing = questionnaire.first_unanswered_step(answers, ruleset.min_age_self_consent)
@@ -120,7 +120,8 @@ def complete(draft: Draft, version: RuleSetVersion, pain_band_cuts: tuple[int, i
         ruleset_version_id=version.id,
     )
     db.session.add(submission)
-    db.session.delete(draft)
+    draft.completed_at = utcnow()
+    draft.answers = {}  # the submission holds them now
     db.session.flush()
     return submission
 

@@ -123,3 +123,39 @@ def client(app):
 def runner(app):
     """A CLI runner."""
     return app.test_cli_runner()
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def create_staff(app, email: str = "staff@clinic.example.com", role: str = "staff"):
+    """A staff account with STAFF_PASSWORD; returns its id."""
+    from intake import auth
+
+    with app.app_context():
+        user = auth.create_user(email, STAFF_PASSWORD, role)
+        db.session.commit()
+        return user.id
+
+
+def login(client, email: str = "staff@clinic.example.com", password: str = STAFF_PASSWORD):
+    """Log a test client in; returns the response."""
+    return client.post("/staff/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def staff_client(app):
+    """A client logged in as a staff member."""
+    create_staff(app)
+    client = app.test_client()
+    assert login(client).status_code == 302
+    return client
+
+
+@pytest.fixture
+def admin_client(app):
+    """A client logged in as an admin."""
+    create_staff(app, "admin@clinic.example.com", "admin")
+    client = app.test_client()
+    assert login(client, "admin@clinic.example.com").status_code == 302
+    return client

@@ -155,7 +155,8 @@ def test_submission_records_screening_and_versions(client, app):
         assert submission.questionnaire_version == questionnaire.VERSION
         assert submission.ruleset_version.number == 1
         assert submission.answers["medication_classes"] == ["anticoagulant"]
-        assert db.session.scalar(select(func.count(Draft.id))) == 0
+        draft = db.session.scalars(select(Draft)).one()
+        assert draft.completed_at is not None and draft.answers == {}
 
 
 def test_booking_request_is_stored_once_with_a_clear_reference(client, app):

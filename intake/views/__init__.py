@@ -1,5 +1,5 @@
-"""Blueprints: `patient` (public pages)."""
+"""Blueprints: `patient` (public pages) and `staff` (behind login)."""
 
-from intake.views import patient
+from intake.views import patient, staff
 
-__all__ = ["patient"]
+__all__ = ["patient", "staff"]

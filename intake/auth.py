@@ -1,0 +1,134 @@
+"""Staff accounts: password hashing (argon2id), login, roles, audit records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import abort, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from intake.extensions import db, login_manager
+from intake.models import AuditEvent, User, utcnow
+
+ROLES = ("staff", "admin")
+MIN_PASSWORD_LENGTH = 12
+_hasher = PasswordHasher()
+#: verified against when the account does not exist, so timing does not reveal accounts
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+class AccountError(ValueError):
+    """A user-management request that cannot be done; the message says why."""
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Flask-Login: the user of a session (None when unknown)."""
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared and stored lower-case, without surrounding spaces."""
+    return email.strip().lower()
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > 256:
+        return "Use 256 characters or fewer"
+    return None
+
+
+def create_user(email: str, password: str, role: str = "staff") -> User:
+    """A new staff account; raises AccountError. Flushes."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AccountError("Enter an email address")
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of {', '.join(ROLES)}")
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    if find_user(email) is not None:
+        raise AccountError(f"An account for {email} already exists")
+    user = User(email=email, password_hash=_hasher.hash(password), role=role)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def find_user(email: str) -> User | None:
+    """The account with this email, if any."""
+    return db.session.scalars(
+        select(User).where(func.lower(User.email) == normalise_email(email))
+    ).first()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None; upgrades old hashes."""
+    user = find_user(email)
+    if user is None or not user.active:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if not _verify(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a password; raises AccountError when it is not acceptable."""
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether `password` is the user's current password."""
+    return _verify(user.password_hash, password)
+
+
+def audit(action: str, target: str = "", *, actor: str | None = None, **details: Any) -> None:
+    """Record an audit event in the current transaction (the caller commits)."""
+    user = current_user if current_user and current_user.is_authenticated else None
+    db.session.add(
+        AuditEvent(
+            user_id=user.id if user else None,
+            actor=actor if actor is not None else (user.email if user else ""),
+            action=action,
+            target=target,
+            details=details,
+            remote_addr=(request.remote_addr or "")[:64] if has_request_context() else "",
+        )
+    )
+
+
+def admin_required(view: Callable) -> Callable:
+    """Only admins; other staff get 403 (login is checked by the blueprint)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        if not current_user.is_authenticated or not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
