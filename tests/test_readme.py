@@ -14,7 +14,16 @@ def test_every_setting_is_documented(name):
     assert f"| `{name}` |" in README
 
 
-@pytest.mark.parametrize("command", ["make run", "make test", "rules seed", "outbox work",
-                                     "outbox send", "questionnaire dictionary"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "make run",
+        "make test",
+        "rules seed",
+        "outbox work",
+        "outbox send",
+        "questionnaire dictionary",
+    ],
+)
 def test_commands_are_documented(command):
     assert command in README
