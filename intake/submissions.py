@@ -88,16 +88,24 @@ def save_step(
     form: Mapping[str, list[str]],
     ruleset: rules.RuleSet,
     ttl_seconds: int,
+    *,
+    partial: bool = False,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Apply one page's answers: (answers as entered, errors). Saved only when error-free."""
+    """Apply one page's answers: (answers as entered, errors).
+
+    Saved only when error-free, or with `partial` (save and come back later) the valid
+    answers are saved and the rest is asked again on return.
+    """
     answers, errors = questionnaire.parse_step(
         step, form, draft.answers, ruleset.min_age_self_consent
     )
-    if not errors:
+    if not errors or partial:
         draft.answers = questionnaire.prune(answers, ruleset.min_age_self_consent)
         draft.last_step = step.id
         draft.updated_at = utcnow()
-        draft.expires_at = draft.updated_at + dt.timedelta(seconds=ttl_seconds)
+        draft.expires_at = max(
+            draft.expires_at, draft.updated_at + dt.timedelta(seconds=ttl_seconds)
+        )
     return answers, errors
 
 

@@ -135,7 +135,7 @@ def test_result_page_gives_outcome_and_reasons(client, profile, outcome_title, r
 
 def test_emergency_leads_with_advice_and_offers_no_booking(client):
     page = finish(client, journeys.SADDLE_NUMBNESS)
-    assert page.index('Call <strong class="big">999</strong>') < page.index("Why")
+    assert page.index('href="tel:999"><strong class="big">999</strong>') < page.index("Why")
     assert 'href="/booking"' not in page
     response = client.get("/booking")
     assert response.status_code == 302 and response.headers["Location"].endswith("/result")
@@ -416,3 +416,23 @@ def test_security_headers(client):
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_save_and_come_back_later_keeps_what_is_valid(client, app):
+    client.post("/start")
+    response = client.post(
+        "/questions/about_you",
+        data={"respondent": "self", "age": "abc", "action": "save_later"},
+    )
+    assert response.headers["Location"].endswith("/save?step=about_you")
+    with app.app_context():
+        answers = db.session.scalars(select(Draft)).one().answers
+    assert answers == {"respondent": "self"}
+    page = client.get("/questions/about_you").text
+    assert 'value="self" checked' in page
+
+
+def test_error_summary_names_the_question(client):
+    client.post("/start")
+    page = client.post("/questions/about_you", data={}).text
+    assert 'href="#respondent-1">Who is answering these questions?: Select an answer</a>' in page

@@ -97,13 +97,15 @@ def question_page(step_id: str) -> Response | tuple[str, int] | str:
     answers = draft.answers
     if request.method == "POST":
         raw = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
+        later = request.form.get("action") == "save_later"
         answers, errors = submissions.save_step(
-            draft, step, raw, ruleset, current_app.config["DRAFT_TTL"]
+            draft, step, raw, ruleset, current_app.config["DRAFT_TTL"], partial=later
         )
+        if later:  # keep what is valid; the rest is asked again on return
+            db.session.commit()
+            return redirect(url_for(".save_for_later", step=step.id))
         if not errors:
             db.session.commit()
-            if request.form.get("action") == "save_later":
-                return redirect(url_for(".save_for_later", step=step.id))
             return redirect(_after_save_url(draft.answers, step, changing, min_age))
 
     shown = questionnaire.visible_questions(step, answers, min_age)
@@ -276,6 +278,7 @@ def booking() -> Response | tuple[str, int] | str:
     ]
     html = render_template(
         "patient/booking.html",
+        back_url=url_for(".result"),
         form=form,
         fields=fields,
         errors=[f for f in fields if f.error],
