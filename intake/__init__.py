@@ -32,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
     from flask_talisman import Talisman
 
-    from intake import cli, errors, views
+    from intake import cli, errors, hardening, views
     from intake.config import load_config
     from intake.extensions import csrf, db, limiter, login_manager, mail, migrate
 
@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    hardening.init_app(app)
     Talisman(
         app,
         content_security_policy=CSP,
@@ -67,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(views.patient.bp)
     app.register_blueprint(views.staff.bp)
+    app.register_blueprint(views.staff_rules.bp)
     errors.register(app)
     cli.register(app)
     app.jinja_env.globals["clinic"] = {

@@ -229,7 +229,7 @@ def funnel(since: dt.datetime | None = None) -> list[tuple[str, int]]:
             query = query.where(query.selected_columns[0].table.c.created_at >= since)
         return db.session.scalar(query)
 
-    started = count(select(func.count(Draft.id)))
+    started = count(select(func.count(Draft.id)).where(Draft.purpose == "patient"))
     completed = count(select(func.count(Submission.id)))
     booked = count(select(func.count(BookingRequest.id)))
     return [("Started", started), ("Completed", completed), ("Booking requested", booked)]
@@ -240,7 +240,7 @@ def abandoned_by_step() -> Counter:
     now = utcnow()
     rows = db.session.execute(
         select(Draft.last_step, func.count(Draft.id))
-        .where(Draft.completed_at.is_(None), Draft.expires_at <= now)
+        .where(Draft.completed_at.is_(None), Draft.expires_at <= now, Draft.purpose == "patient")
         .group_by(Draft.last_step)
     ).all()
     return Counter(dict(rows))

@@ -62,9 +62,24 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "OUTBOX_RETRY_BASE": (30, _int, "Seconds before the first retry; doubles each attempt"),
     "OUTBOX_RETRY_MAX": (3600, _int, "Longest wait between retries, in seconds"),
     "OUTBOX_LEASE": (300, _int, "Seconds after which a message stuck in 'sending' is retried"),
+    "RULE_REVIEW_DAYS": (365, _int, "Rules not reviewed for this many days are listed for review"),
     "RESUME_LINK_TTL": (86400, _int, "Seconds a 'come back later' link stays valid"),
     "STAFF_IDLE_TIMEOUT": (1800, _int, "Seconds of inactivity after which staff are logged out"),
     "LOGIN_LIMIT": ("5 per minute;30 per hour", str, "Login attempts per address and per account"),
+    "PATIENT_RATE_LIMIT": (
+        "120 per minute",
+        str,
+        "Questionnaire form submissions per address (all pages together)",
+    ),
+    "BOOKING_RATE_LIMIT": ("20 per hour", str, "Booking-form submissions per address"),
+    "PROXY_FIX": (0, _int, "Reverse proxies in front whose X-Forwarded-For/-Proto are trusted"),
+    "RETENTION_DAYS": (2920, _int, "Days booking requests are kept before `purge` deletes them"),
+    "UNBOOKED_RETENTION_DAYS": (
+        30,
+        _int,
+        "Days screenings without a booking request, and questionnaire stats, are kept",
+    ),
+    "OUTBOX_RETENTION_DAYS": (30, _int, "Days copies of sent or failed emails are kept"),
     "RATELIMIT_STORAGE_URI": (
         "memory://",
         str,
@@ -88,7 +103,8 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     config["SQLALCHEMY_DATABASE_URI"] = database_url
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # hide_parameters: SQL errors and SQL logging never show the values (answers, names).
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "hide_parameters": True}
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session

@@ -130,6 +130,8 @@ class BookingForm(FlaskForm):
         description="The clinic may contact me by email or phone about this request",
         validators=[DataRequired("Confirm that the clinic may contact you")],
     )
+    #: The honeypot: hidden from people (the `honeypot` macro), filled in by bots.
+    website = StringField("Leave this empty")
 
     def __init__(self, *args: Any, phone_region: str = "GB", **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -50,6 +50,8 @@ class Draft(db.Model):
     last_step: Mapped[str | None] = mapped_column(String(64))
     #: set when the answers were screened; the row stays for the funnel until purged
     completed_at: Mapped[dt.datetime | None]
+    #: "patient", or "test_case" when staff fill the questionnaire to make a rule test case
+    purpose: Mapped[str] = mapped_column(String(16), default="patient", server_default="patient")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: after this the draft is gone; each save moves it forward by DRAFT_TTL
@@ -211,3 +213,39 @@ class AuditEvent(db.Model):
     target: Mapped[str] = mapped_column(String(80), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RuleSetDraft(db.Model):
+    """The working copy of the rules staff are editing (one at a time); never used to screen."""
+
+    __tablename__ = "ruleset_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: the published version it started from
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("ruleset_versions.id"))
+    author: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    based_on: Mapped[RuleSetVersion | None] = relationship()
+
+
+class TestCase(db.Model):
+    """Saved answers with the outcome (and optionally the rules) the rules must give them."""
+
+    __tablename__ = "test_cases"
+    __test__ = False  # not a pytest class
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    expected_outcome: Mapped[str] = mapped_column(String(20))
+    #: rule ids that must fire (others may fire too); empty means "not checked"
+    expected_rules: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    #: the submission it was made from, if any
+    source_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="SET NULL")
+    )
+    author: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

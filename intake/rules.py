@@ -55,7 +55,7 @@ SEVERITY = {outcome: rank for rank, outcome in enumerate(RULE_OUTCOMES)}
 
 #: Placeholders a patient message may use; filled in from configuration when shown.
 MESSAGE_PLACEHOLDERS = frozenset({"emergency_number", "clinic_name"})
-_RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _RULE_KEYS = frozenset(
     {
         "id",
@@ -310,7 +310,7 @@ def _validate_rule(
     if not isinstance(rule, Mapping):
         return [Problem(f"Rule number {position} is not a rule.")]
     rule_id = rule.get("id")
-    if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
+    if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
         return [
             Problem(
                 f"Rule number {position} needs an id: a letter, then letters, digits "

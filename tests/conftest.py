@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from intake import create_app
 from intake.extensions import db
-from intake.rulesets import seed_default
+from intake.rulesets import seed_default, seed_test_cases
 
 REQUIRE_SERVICES = os.environ.get("INTAKE_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get(
@@ -91,6 +91,9 @@ def make_app(database_url: str, tmp_path, **overrides):
         "MAIL_DIR": str(tmp_path / "mail"),
         "CLINIC_NAME": "Test Clinic",
         "EMERGENCY_NUMBER": "999",
+        # tests post far faster than people; tests of the limits set their own
+        "PATIENT_RATE_LIMIT": "100000 per minute",
+        "BOOKING_RATE_LIMIT": "100000 per minute",
         **overrides,
     }
     app = create_app(config)
@@ -98,6 +101,7 @@ def make_app(database_url: str, tmp_path, **overrides):
         db.drop_all()
         db.create_all()
         seed_default()
+        seed_test_cases()
         db.session.commit()
     return app
 

@@ -1,5 +1,5 @@
-"""Blueprints: `patient` (public pages) and `staff` (behind login)."""
+"""Blueprints: `patient` (public pages), `staff` and `staff_rules` (behind login)."""
 
-from intake.views import patient, staff
+from intake.views import patient, staff, staff_rules
 
-__all__ = ["patient", "staff"]
+__all__ = ["patient", "staff", "staff_rules"]

@@ -18,12 +18,24 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from intake import emails, questionnaire, rules, rulesets, submissions
-from intake.extensions import db
+from intake.extensions import db, limiter
 from intake.forms import BookingForm, SaveForLaterForm, step_fields, wtf_field
 from intake.outcomes import OUTCOME_TEXT
 
 bp = Blueprint("patient", __name__)
 log = logging.getLogger("intake.patient")
+
+
+def _patient_limit() -> str:
+    return current_app.config["PATIENT_RATE_LIMIT"]
+
+
+def _booking_limit() -> str:
+    return current_app.config["BOOKING_RATE_LIMIT"]
+
+
+#: One allowance per address for every questionnaire form together (RATELIMIT_STORAGE_URI).
+questionnaire_limit = limiter.shared_limit(_patient_limit, scope="questionnaire", methods=["POST"])
 
 
 def _ruleset() -> tuple:
@@ -57,6 +69,7 @@ def privacy() -> str:
 
 
 @bp.post("/start")
+@questionnaire_limit
 def start_questionnaire() -> Response:
     """Begin a new questionnaire (or carry on with the one in progress)."""
     FlaskForm().validate_on_submit()  # CSRF is checked by CSRFProtect before this runs
@@ -76,6 +89,7 @@ def start_questionnaire() -> Response:
 
 
 @bp.route("/questions/<step_id>", methods=["GET", "POST"])
+@questionnaire_limit
 def question_page(step_id: str) -> Response | tuple[str, int] | str:
     """One page of questions; branching comes from questionnaire.next_step."""
     step = questionnaire.STEPS_BY_ID.get(step_id)
@@ -149,6 +163,7 @@ def _after_save_url(answers: dict, step: questionnaire.Step, changing: bool, min
 
 
 @bp.route("/save", methods=["GET", "POST"])
+@questionnaire_limit
 def save_for_later() -> Response | tuple[str, int] | str:
     """Email a single-use link to carry on with the draft later."""
     draft = _draft()
@@ -171,6 +186,7 @@ def save_for_later() -> Response | tuple[str, int] | str:
 
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
+@questionnaire_limit
 def resume(token: str) -> Response | str:
     """A 'carry on later' link: GET shows a button (so mail scanners cannot spend the link)."""
     if request.method == "GET":
@@ -185,6 +201,7 @@ def resume(token: str) -> Response | str:
 
 
 @bp.route("/check", methods=["GET", "POST"])
+@questionnaire_limit
 def check_answers() -> Response | str:
     """Every visible answer with a Change link; confirming screens and stores the answers."""
     draft = _draft()
@@ -193,6 +210,9 @@ def check_answers() -> Response | str:
     gap = questionnaire.first_unanswered_step(draft.answers, min_age)
     if gap is not None:
         return redirect(url_for(".question_page", step_id=gap.id))
+    if request.method == "POST" and draft.purpose == "test_case":
+        # Staff filling the questionnaire in test mode: the answers become a rule test case.
+        return redirect(url_for("staff_rules.new_test_case"))
     if request.method == "POST":
         submission = submissions.complete(draft, version, current_app.config["PAIN_BAND_CUTS"])
         db.session.commit()
@@ -250,6 +270,7 @@ def result() -> str:
 
 
 @bp.route("/booking", methods=["GET", "POST"])
+@limiter.limit(_booking_limit, methods=["POST"])
 def booking() -> Response | tuple[str, int] | str:
     """The booking request form; a second submit shows the first request's confirmation."""
     submission = _submission()
@@ -258,6 +279,10 @@ def booking() -> Response | tuple[str, int] | str:
     if submission.booking is not None:
         return redirect(url_for(".booking_sent"))
     form = BookingForm(phone_region=current_app.config["PHONE_REGION"])
+    if form.is_submitted() and form.website.data:
+        # The honeypot: people never see it, form-filling bots do. Store nothing.
+        log.info("booking dropped, honeypot filled submission=%s", submission.id)
+        return redirect(url_for(".booking_sent"))
     if form.validate_on_submit():
         submissions.request_booking(submission, form.data)
         db.session.commit()

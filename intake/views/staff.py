@@ -6,6 +6,7 @@ also need the admin role. Sessions end after STAFF_IDLE_TIMEOUT of inactivity.
 
 from __future__ import annotations
 
+import re
 import time
 
 from flask import (
@@ -26,7 +27,14 @@ from sqlalchemy import select
 
 from intake import auth, bookings, charts, outbox, questionnaire
 from intake.extensions import db, limiter
-from intake.forms import ChangePasswordForm, LoginForm, NoteForm, filter_fields, wtf_field
+from intake.forms import (
+    ChangePasswordForm,
+    FieldView,
+    LoginForm,
+    NoteForm,
+    filter_fields,
+    wtf_field,
+)
 from intake.models import AuditEvent, BookingRequest, OutboxMessage, User
 from intake.outcomes import OUTCOME_TEXT
 from intake.rules import OUTCOMES
@@ -169,12 +177,17 @@ def dashboard():
     )
 
 
+def _page_number() -> int:
+    """?page=N, from 1 to 99,999; anything else is page 1."""
+    raw = request.args.get("page", "1")
+    return int(raw) if re.fullmatch(r"[0-9]{1,5}", raw) and int(raw) > 0 else 1
+
+
 @bp.get("/requests")
 def list_requests():
     """Booking requests, newest first: filter, search, page."""
     filters, errors = bookings.RequestFilter.from_args(request.args)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() else 1
+    page = _page_number()
     items, pages = bookings.page_of(filters.query(), page)
     fields = filter_fields(request.args, errors, OUTCOMES, OUTCOME_TEXT, bookings.STATUSES)
     return render_template(
@@ -246,7 +259,12 @@ def _render_request(booking: BookingRequest, note_form: NoteForm, status_error: 
         emails=emails,
         notes=bookings.notes_of(booking),
         note_field=note_field,
-        errors=[note_field] if note_field.error else [],
+        errors=([note_field] if note_field.error else [])
+        + (
+            [FieldView("status", "status", "text", "Status", error=status_error)]
+            if status_error
+            else []
+        ),
         next_statuses=bookings.TRANSITIONS[booking.status],
         status_error=status_error,
     )
@@ -312,8 +330,7 @@ def retry_message(message_id: int):
 @auth.admin_required
 def audit_log():
     """The audit log (admin only), newest first."""
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() else 1
+    page = _page_number()
     events = list(
         db.session.scalars(
             select(AuditEvent).order_by(AuditEvent.id.desc()).limit(100).offset((page - 1) * 100)

@@ -1,0 +1,44 @@
+"""Protections the factory installs: proxy headers, NUL refusal, id ranges, quiet SQL logs."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, abort, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+#: The largest id a database integer column holds (PostgreSQL `integer`)
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` limited to what an id column holds: a larger number is a 404, not a 500."""
+
+    def __init__(self, map, fixed_digits=0, min=0, max=MAX_ID, signed=False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def init_app(app: Flask) -> None:
+    """Trust PROXY_FIX proxies' forwarded headers; refuse NUL; keep rows out of the logs.
+
+    Call before the blueprints are registered: their `<int:…>` routes use IdConverter.
+    """
+    app.url_map.converters["int"] = IdConverter
+    proxies = app.config["PROXY_FIX"]
+    if proxies:
+        # X-Forwarded-For gives the patient's address to the rate limits and the audit log;
+        # without it every request seems to come from the proxy. Host is passed unchanged.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    app.before_request(refuse_nul_characters)
+    # At DEBUG, SQLAlchemy logs every row it reads (answers, names). Turning on debug logging
+    # for the whole process must not do that; SQLALCHEMY_ECHO still works for development.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+
+def refuse_nul_characters() -> None:
+    """No browser sends NUL, and PostgreSQL refuses it in text and JSON: answer 400."""
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400)

@@ -1,0 +1,209 @@
+"""Data retention: `flask --app wsgi purge` deletes what the clinic no longer needs to keep.
+
+- Booking requests older than RETENTION_DAYS go, with their screening, notes and emails.
+- Screenings never followed by a booking request go after UNBOOKED_RETENTION_DAYS.
+- An unfinished questionnaire loses its answers as soon as it expires (DRAFT_TTL after its
+  last save); the rest of the row (dates and the last page saved, which feed the dashboard's
+  funnel and "where people stop" charts) goes after UNBOOKED_RETENTION_DAYS, with its resume
+  links. Expired resume links go at once.
+- Copies of sent or failed emails (the clinic email may hold every answer) go after
+  OUTBOX_RETENTION_DAYS; emails still waiting are kept.
+
+Every purge is recorded in the audit log with its counts; `--dry-run` only counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import and_, delete, or_, select, update
+
+from intake import auth
+from intake.extensions import db
+from intake.models import (
+    BookingRequest,
+    Draft,
+    Note,
+    OutboxMessage,
+    ResumeToken,
+    Submission,
+    utcnow,
+)
+
+#: ids per statement, well under every database's limit on bound parameters
+BATCH = 500
+
+#: count name -> how `purge` describes it
+LABELS = {
+    "booking_requests": "booking requests past RETENTION_DAYS",
+    "notes": "staff notes on those requests",
+    "submissions": "screenings (of those requests, and never booked)",
+    "unbooked_submissions": "  of which never booked, past UNBOOKED_RETENTION_DAYS",
+    "emails": "email copies (of those requests, or sent/failed past OUTBOX_RETENTION_DAYS)",
+    "drafts_emptied": "unfinished questionnaires past expiry: answers deleted",
+    "drafts": "questionnaire records past UNBOOKED_RETENTION_DAYS",
+    "resume_tokens": "resume links expired or of those questionnaires",
+}
+
+
+@dataclass
+class PurgePlan:
+    """The rows one purge deletes (or empties), by id."""
+
+    booking_ids: list[int] = field(default_factory=list)
+    note_ids: list[int] = field(default_factory=list)
+    submission_ids: list[int] = field(default_factory=list)
+    unbooked_submission_ids: list[int] = field(default_factory=list)
+    email_ids: list[int] = field(default_factory=list)
+    emptied_draft_ids: list[str] = field(default_factory=list)
+    draft_ids: list[str] = field(default_factory=list)
+    resume_token_ids: list[int] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """How many rows of each kind, keyed as in LABELS."""
+        return {
+            "booking_requests": len(self.booking_ids),
+            "notes": len(self.note_ids),
+            "submissions": len(self.submission_ids),
+            "unbooked_submissions": len(self.unbooked_submission_ids),
+            "emails": len(self.email_ids),
+            "drafts_emptied": len(self.emptied_draft_ids),
+            "drafts": len(self.draft_ids),
+            "resume_tokens": len(self.resume_token_ids),
+        }
+
+
+def _ids(query) -> list:
+    return list(db.session.scalars(query))
+
+
+def plan(config: dict[str, Any], now: dt.datetime | None = None) -> PurgePlan:
+    """What a purge at `now` removes under the retention settings in `config`."""
+    now = now or utcnow()
+    booking_cutoff = now - dt.timedelta(days=config["RETENTION_DAYS"])
+    unbooked_cutoff = now - dt.timedelta(days=config["UNBOOKED_RETENTION_DAYS"])
+    email_cutoff = now - dt.timedelta(days=config["OUTBOX_RETENTION_DAYS"])
+    result = PurgePlan()
+
+    old_bookings = select(BookingRequest.id).where(BookingRequest.created_at < booking_cutoff)
+    result.booking_ids = _ids(old_bookings.order_by(BookingRequest.id))
+    result.note_ids = _ids(
+        select(Note.id).where(Note.booking_request_id.in_(old_bookings)).order_by(Note.id)
+    )
+    booked_submissions = _ids(
+        select(BookingRequest.submission_id).where(BookingRequest.created_at < booking_cutoff)
+    )
+    result.unbooked_submission_ids = _ids(
+        select(Submission.id)
+        .outerjoin(BookingRequest, BookingRequest.submission_id == Submission.id)
+        .where(BookingRequest.id.is_(None), Submission.created_at < unbooked_cutoff)
+        .order_by(Submission.id)
+    )
+    result.submission_ids = sorted({*booked_submissions, *result.unbooked_submission_ids})
+    result.email_ids = _ids(
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                OutboxMessage.booking_request_id.in_(old_bookings),
+                and_(
+                    OutboxMessage.status.in_(("sent", "failed")),
+                    OutboxMessage.updated_at < email_cutoff,
+                ),
+            )
+        )
+        .order_by(OutboxMessage.id)
+    )
+
+    old_drafts = select(Draft.id).where(
+        or_(
+            Draft.completed_at < unbooked_cutoff,
+            and_(Draft.completed_at.is_(None), Draft.expires_at < unbooked_cutoff),
+        )
+    )
+    result.draft_ids = _ids(old_drafts.order_by(Draft.id))
+    going = set(result.draft_ids)
+    # Completed drafts were emptied when screened; expired ones still hold their answers.
+    result.emptied_draft_ids = [
+        draft_id
+        for draft_id, answers in db.session.execute(
+            select(Draft.id, Draft.answers)
+            .where(Draft.completed_at.is_(None), Draft.expires_at <= now)
+            .order_by(Draft.id)
+        )
+        if answers and draft_id not in going
+    ]
+    result.resume_token_ids = _ids(
+        select(ResumeToken.id)
+        .where(or_(ResumeToken.expires_at <= now, ResumeToken.draft_id.in_(old_drafts)))
+        .order_by(ResumeToken.id)
+    )
+    return result
+
+
+def _batches(ids: Sequence) -> Iterable[Sequence]:
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+def _delete(model: Any, ids: Sequence) -> None:
+    for batch in _batches(ids):
+        db.session.execute(
+            delete(model).where(model.id.in_(batch)).execution_options(synchronize_session=False)
+        )
+
+
+def execute(found: PurgePlan) -> None:
+    """Delete and empty the planned rows, children first. Flushes; the caller commits."""
+    _delete(Note, found.note_ids)
+    _delete(OutboxMessage, found.email_ids)
+    _delete(BookingRequest, found.booking_ids)
+    _delete(Submission, found.submission_ids)
+    _delete(ResumeToken, found.resume_token_ids)
+    _delete(Draft, found.draft_ids)
+    for batch in _batches(found.emptied_draft_ids):
+        db.session.execute(
+            update(Draft)
+            .where(Draft.id.in_(batch))
+            .values(answers={})
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+
+
+def settings(config: dict[str, Any]) -> dict[str, int]:
+    """The retention settings a purge ran with (recorded in its audit event)."""
+    return {
+        name.lower(): config[name]
+        for name in (
+            "RETENTION_DAYS",
+            "UNBOOKED_RETENTION_DAYS",
+            "OUTBOX_RETENTION_DAYS",
+            "DRAFT_TTL",
+        )
+    }
+
+
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; change nothing.")
+@with_appcontext
+def purge_command(dry_run: bool) -> None:
+    """Delete data past its retention period (see RETENTION_DAYS in the README)."""
+    config = current_app.config
+    found = plan(config)
+    counts = found.counts()
+    for key, label in LABELS.items():
+        click.echo(f"{counts[key]:8d}  {label}")
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was changed.")
+        return
+    execute(found)
+    auth.audit("purge", actor="cli", **counts, **settings(config))
+    db.session.commit()
+    click.echo("Purged; recorded in the audit log.")

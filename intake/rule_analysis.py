@@ -1,0 +1,281 @@
+"""Checks a clinician can act on before publishing rules, and diffs between versions. Pure.
+
+Warnings are about rules that are valid but look wrong:
+
+- a condition that can never be true (age at least 60 and under 20; a value outside the
+  question's range; a yes/no question both Yes and No);
+- a rule that repeats another (same condition, or same condition and outcome);
+- a rule that needs two answers that are never shown together (for example a question of the
+  sports page, shown only when pain started in sport, with one shown only when it started at
+  work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from intake import questionnaire
+from intake.conditions import CHOICE, NUMBER, FactSpec, is_number
+
+RULE_FIELDS = (
+    "title",
+    "outcome",
+    "condition",
+    "patient_message",
+    "staff_note",
+    "source",
+    "safety",
+    "enabled",
+    "reviewed",
+)
+
+
+@dataclass(frozen=True)
+class Warning:
+    """Something that looks wrong with a rule, in staff language."""
+
+    rule_id: str
+    message: str
+
+
+# --- "can never be true" -------------------------------------------------------------------
+
+
+def _conjuncts(cond: Any) -> list[Mapping]:
+    """The comparisons that must all hold for `cond` to hold (nested `all`s flattened).
+
+    `any` and `not` groups are skipped: they add no certain constraint.
+    """
+    if not isinstance(cond, Mapping):
+        return []
+    if isinstance(cond.get("all"), list):
+        found: list[Mapping] = []
+        for part in cond["all"]:
+            found.extend(_conjuncts(part))
+        return found
+    if isinstance(cond.get("any"), list) and len(cond["any"]) == 1:
+        return _conjuncts(cond["any"][0])
+    if "fact" in cond:
+        return [cond]
+    return []
+
+
+def contradiction(cond: Any, facts: Mapping[str, FactSpec]) -> str | None:
+    """Why a condition can never be true, or None when it might be."""
+    bounds: dict[str, list[float]] = {}
+    allowed: dict[str, set] = {}
+    excluded: dict[str, set] = {}
+    labels: dict[str, str] = {}
+    for comparison in _conjuncts(cond):
+        name, op, value = comparison.get("fact"), comparison.get("op"), comparison.get("value")
+        spec = facts.get(name) if isinstance(name, str) else None
+        label = spec.label if spec else str(name)
+        if op in ("ge", "gt", "le", "lt", "eq") and is_number(value) and spec is not None:
+            low, high = bounds.setdefault(
+                name,
+                [
+                    spec.minimum if spec.minimum is not None else float("-inf"),
+                    spec.maximum if spec.maximum is not None else float("inf"),
+                ],
+            )
+            if op in ("ge", "eq"):
+                low = max(low, value)
+            if op == "gt":
+                low = max(low, value + (1 if spec.type == NUMBER and _whole(spec) else 1e-9))
+            if op in ("le", "eq"):
+                high = min(high, value)
+            if op == "lt":
+                high = min(high, value - (1 if _whole(spec) else 1e-9))
+            bounds[name] = [low, high]
+            if low > high:
+                return (
+                    f"'{label}' cannot be {_range_words(comparison)} as well as the rest "
+                    f"of the condition (or the question's range)"
+                )
+        elif op in ("eq", "is_true", "is_false", "in"):
+            if op == "in":
+                options = {_key(v) for v in value} if isinstance(value, list) else set()
+            else:
+                wanted = True if op == "is_true" else False if op == "is_false" else value
+                options = {_key(wanted)}
+                if (
+                    op == "eq"
+                    and spec is not None
+                    and spec.type == CHOICE
+                    and not any(_key(c) == _key(value) for c in spec.choices)
+                ):
+                    return f"'{label}' never has the answer {value!r}"
+            allowed[name] = allowed[name] & options if name in allowed else options
+            labels[name] = label
+        elif op == "ne":
+            excluded.setdefault(name, set()).add(_key(value))
+            labels[name] = label
+    for name, options in allowed.items():
+        if not options - excluded.get(name, set()):
+            return f"'{labels[name]}' cannot have all the answers the condition needs at once"
+    return None
+
+
+def _key(value: Any) -> tuple[str, Any]:
+    """Strict identity for comparing answer values (True is not 1)."""
+    return (type(value).__name__, value if not isinstance(value, list) else tuple(value))
+
+
+def _whole(spec: FactSpec) -> bool:
+    """Questions asked as whole numbers (ages, 0–10 scales) have no values between ints."""
+    return spec.origin in ("question", "derived") and spec.id != "peg.score"
+
+
+def _range_words(comparison: Mapping) -> str:
+    words = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "under", "eq": ""}
+    return f"{words.get(comparison.get('op'), '')} {comparison.get('value')}".strip()
+
+
+# --- "never shown together" ----------------------------------------------------------------
+
+
+def _shown_when(fact: str) -> list[Mapping]:
+    """The show-if conditions that must hold for an answer to exist (its step's, its own)."""
+    question = questionnaire.ASKED_BY.get(fact)
+    if question is None:
+        return []
+    conditions = []
+    for step in questionnaire.STEPS:
+        if question in step.questions and step.show_if:
+            conditions.append(step.show_if)
+    if question.show_if:
+        conditions.append(question.show_if)
+    return conditions
+
+
+def never_shown_together(cond: Any, facts: Mapping[str, FactSpec]) -> str | None:
+    """Why the answers a condition needs are never all shown to one patient, or None."""
+    needed = [c["fact"] for c in _conjuncts(cond) if isinstance(c.get("fact"), str)]
+    needed = list(dict.fromkeys(needed))
+    shown = {fact: _shown_when(fact) for fact in needed}
+    if not any(shown.values()):
+        return None
+    combined = {"all": [*_conjuncts(cond), *(c for f in needed for c in shown[f])]}
+    if contradiction(combined, facts) is None:
+        return None
+    names = [facts[f].label if f in facts else f for f in needed if shown[f]]
+    return (
+        "it needs answers that are never asked of the same patient ("
+        + "; ".join(f"'{n}'" for n in names)
+        + "), so it can never fire"
+    )
+
+
+# --- all warnings ---------------------------------------------------------------------------
+
+
+def warnings(ruleset: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> list[Warning]:
+    """Every warning about rules that are valid but look wrong."""
+    found: list[Warning] = []
+    rules = [r for r in ruleset.get("rules", []) if isinstance(r, Mapping)]
+    seen: dict[str, str] = {}
+    for rule in rules:
+        rule_id = str(rule.get("id"))
+        cond = rule.get("condition")
+        why = contradiction(cond, facts)
+        if why:
+            found.append(Warning(rule_id, f"Rule '{rule_id}' can never fire: {why}."))
+        else:
+            why = never_shown_together(cond, facts)
+            if why:
+                found.append(Warning(rule_id, f"Rule '{rule_id}': {why}."))
+        key = repr(_canonical(cond))
+        if key in seen:
+            found.append(
+                Warning(
+                    rule_id,
+                    f"Rule '{rule_id}' has the same condition as rule "
+                    f"'{seen[key]}': one of them may be unnecessary.",
+                )
+            )
+        else:
+            seen[key] = rule_id
+    return found
+
+
+def _canonical(cond: Any) -> Any:
+    """A condition with group order ignored, for spotting repeats."""
+    if isinstance(cond, Mapping):
+        if isinstance(cond.get("all"), list) or isinstance(cond.get("any"), list):
+            key = "all" if "all" in cond else "any"
+            return (key, tuple(sorted(repr(_canonical(p)) for p in cond[key])))
+        return tuple(sorted((k, repr(_canonical(v))) for k, v in cond.items()))
+    if isinstance(cond, list):
+        return tuple(repr(_canonical(v)) for v in cond)
+    return cond
+
+
+def overdue_for_review(ruleset: Mapping[str, Any], today, max_age_days: int) -> list[dict]:
+    """Rules whose last review is older than `max_age_days` (or never recorded)."""
+    import datetime as dt
+
+    overdue = []
+    for rule in ruleset.get("rules", []):
+        reviewed = rule.get("reviewed")
+        try:
+            day = dt.date.fromisoformat(str(reviewed)) if reviewed else None
+        except ValueError:
+            day = None
+        if day is None or (today - day).days > max_age_days:
+            overdue.append(rule)
+    return overdue
+
+
+# --- diffs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """One changed field of a rule."""
+
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What changed between two rule sets."""
+
+    added: list[dict]
+    removed: list[dict]
+    changed: dict[str, list[RuleChange]]
+    settings: list[RuleChange]
+
+    @property
+    def empty(self) -> bool:
+        """Nothing changed."""
+        return not (self.added or self.removed or self.changed or self.settings)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> Diff:
+    """Rules added, removed and changed field by field; settings and indication changes."""
+    old = {r["id"]: r for r in before.get("rules", []) if isinstance(r, Mapping) and "id" in r}
+    new = {r["id"]: r for r in after.get("rules", []) if isinstance(r, Mapping) and "id" in r}
+    changed = {}
+    for rule_id in old.keys() & new.keys():
+        changes = [
+            RuleChange(name, old[rule_id].get(name), new[rule_id].get(name))
+            for name in RULE_FIELDS
+            if old[rule_id].get(name) != new[rule_id].get(name)
+        ]
+        if changes:
+            changed[rule_id] = changes
+    settings = [
+        RuleChange(name, before.get(name), after.get(name))
+        for name in ("settings", "indication")
+        if before.get(name) != after.get(name)
+    ]
+    return Diff(
+        added=[new[i] for i in new if i not in old],
+        removed=[old[i] for i in old if i not in new],
+        changed=dict(sorted(changed.items())),
+        settings=settings,
+    )

@@ -1,0 +1,225 @@
+"""Abuse protection: rate limits on the patient forms (shared by several app servers through
+Redis), and the booking form's honeypot."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from intake.config import SETTINGS
+from intake.extensions import db
+from intake.models import BookingRequest, OutboxMessage
+from tests import journeys
+from tests.conftest import make_app, require_service
+from tests.smtp import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS = ("127.0.0.1", 6379)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def assert_429(response) -> None:
+    assert response.status_code == 429
+    page = text(response)
+    assert "Too many attempts" in page
+    assert '<link rel="stylesheet"' in page  # the styled page
+
+
+def test_questionnaire_posts_share_one_allowance_per_address(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'q.db'}", tmp_path, PATIENT_RATE_LIMIT="4 per minute")
+    client = app.test_client()
+    client.post("/start")
+    profile = journeys.BACK_PAIN_SUITABLE
+    assert client.post("/questions/about_you", data=profile["about_you"]).status_code == 302
+    assert client.post("/questions/your_pain", data=profile["your_pain"]).status_code == 302
+    assert client.post("/questions/pain_impact", data={}).status_code == 422  # errors count
+    assert_429(client.post("/questions/pain_impact", data=profile["pain_impact"]))
+    assert_429(client.post("/start"))
+    assert_429(client.post("/check"))
+    # reading is never limited, and another address has its own allowance
+    assert client.get("/questions/pain_impact").status_code == 200
+    other = app.test_client()
+    assert other.post("/start", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 302
+
+
+def test_booking_posts_are_limited_per_address(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'b.db'}", tmp_path, BOOKING_RATE_LIMIT="2 per hour")
+    client = app.test_client()
+    journeys.walk(client, journeys.BACK_PAIN_SUITABLE)
+    client.post("/check")
+    assert client.post("/booking", data={}).status_code == 422
+    assert client.post("/booking", data={"name": "Ada"}).status_code == 422
+    assert_429(client.post("/booking", data=journeys.BOOKING))
+    assert client.get("/booking").status_code == 200
+
+
+def test_default_limits_let_a_whole_journey_through(tmp_path):
+    defaults = {name: SETTINGS[name][0] for name in ("PATIENT_RATE_LIMIT", "BOOKING_RATE_LIMIT")}
+    assert defaults == {"PATIENT_RATE_LIMIT": "120 per minute", "BOOKING_RATE_LIMIT": "20 per hour"}
+    app = make_app(f"sqlite:///{tmp_path / 'd.db'}", tmp_path, **defaults)
+    client = app.test_client()
+    for _ in range(3):  # three people on one address, one after the other
+        journeys.walk(client, journeys.BACK_PAIN_SUITABLE)
+        assert client.post("/check").status_code == 302
+        assert client.post("/booking", data=journeys.BOOKING).status_code == 302
+
+
+# Two app servers --------------------------------------------------------------------------
+
+
+def redis_available() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class Server:
+    """One app server: gunicorn with this repository's gunicorn.conf.py, one worker."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+            env=env | {"PORT": str(self.port), "WEB_CONCURRENCY": "1"},
+            cwd=cwd,  # no .env file from the repository
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.process.stderr.read().decode()
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("gunicorn did not start")
+
+    def request(self, method: str, path: str, headers: dict, body: str = ""):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        result = response.status, response.getheader("Set-Cookie") or "", response.read()
+        connection.close()
+        return result
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.process.stderr.close()
+
+
+@pytest.fixture
+def two_servers(request, tmp_path):
+    """Start two gunicorn servers on one database with the given rate-limit storage."""
+    servers: list[Server] = []
+
+    def start(storage: str) -> list[Server]:
+        database = tmp_path / "shared.db"
+        make_app(f"sqlite:///{database}", tmp_path)  # schema and rules
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("FLASK_", "GUNICORN_"))
+        } | {
+            "PYTHONPATH": str(ROOT),
+            "SECRET_KEY": secrets.token_hex(32),
+            "DATABASE_URL": f"sqlite:///{database}",
+            "INTAKE_INSTANCE_PATH": str(tmp_path / "instance"),
+            "SESSION_COOKIE_SECURE": "false",
+            "PATIENT_RATE_LIMIT": "3 per minute",
+            "RATELIMIT_STORAGE_URI": storage,
+            "PROXY_FIX": "1",
+        }
+        servers.extend([Server(env, tmp_path), Server(env, tmp_path)])
+        for server in servers:
+            server.wait_until_up()
+        return servers
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def start_six_times_alternating(servers: list[Server]) -> list[int]:
+    """A patient behind a proxy starts the questionnaire six times, on servers A, B, A, B…"""
+    # A random address per run, so runs sharing the Redis server never share a counter.
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    headers = {"X-Forwarded-For": address}
+    _, cookie, page = servers[0].request("GET", "/", headers)
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+    headers |= {
+        "Cookie": cookie.split(";")[0],
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return [
+        servers[i % 2].request("POST", "/start", headers, f"csrf_token={token}")[0]
+        for i in range(6)
+    ]
+
+
+def test_with_redis_two_servers_share_the_limit(two_servers):
+    require_service(redis_available(), f"Redis is not reachable at {REDIS[0]}:{REDIS[1]}")
+    statuses = start_six_times_alternating(two_servers("redis://127.0.0.1:6379/0"))
+    assert statuses == [302, 302, 302, 429, 429, 429]
+
+
+def test_with_memory_storage_each_server_counts_alone(two_servers):
+    """Why production with several servers needs redis://: memory:// is per process."""
+    statuses = start_six_times_alternating(two_servers("memory://"))
+    assert statuses == [302] * 6
+
+
+# The honeypot -----------------------------------------------------------------------------
+
+
+def test_the_honeypot_is_hidden_from_people_and_assistive_technology(client):
+    journeys.walk(client, journeys.BACK_PAIN_SUITABLE)
+    client.post("/check")
+    page = text(client.get("/booking"))
+    wrapper = re.search(r'<div class="visually-hidden" aria-hidden="true">(.*?)</div>', page, re.S)
+    assert wrapper, "the honeypot is wrapped in an aria-hidden, visually hidden element"
+    inner = wrapper.group(1)
+    assert '<label for="website">Leave this empty</label>' in inner
+    field = re.search(r"<input[^>]*>", inner).group(0)
+    for attribute in ('name="website"', 'tabindex="-1"', 'autocomplete="off"', 'value=""'):
+        assert attribute in field
+    assert page.index("website") > page.index('name="consent_contact"')  # after the real fields
+
+
+def test_a_filled_honeypot_stores_nothing_but_looks_like_success(app, client, caplog):
+    journeys.walk(client, journeys.BACK_PAIN_SUITABLE)
+    client.post("/check")
+    caplog.set_level("INFO", logger="intake")
+    response = client.post("/booking", data=dict(journeys.BOOKING, website="http://spam.example"))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/booking/sent")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(BookingRequest.id))) == 0
+        assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+    (line,) = [r.getMessage() for r in caplog.records if "honeypot" in r.getMessage()]
+    assert re.fullmatch(r"booking dropped, honeypot filled submission=\d+", line)
+    # a person whose browser filled it anyway is not told it was sent: the form comes back
+    assert client.get("/booking/sent").headers["Location"].endswith("/booking")
+    assert client.post("/booking", data=journeys.BOOKING).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(BookingRequest.id))) == 1

@@ -1,0 +1,448 @@
+"""Staff edit the screening rules: draft, validation, warnings, tests, preview, publish."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from intake import rules, rulesets
+from intake.extensions import db
+from intake.models import AuditEvent, RuleSetVersion, Submission, TestCase
+from tests import journeys
+
+
+def form_of(page: str) -> dict[str, str]:
+    """The values a browser would send from the editor page (selected options, checked boxes,
+    text inputs, textareas), for posting it back with changes."""
+    data: dict[str, str] = {}
+    for name, body in re.findall(
+        r'<select class="input" id="[^"]+" name="([^"]+)"[^>]*>(.*?)</select>', page, re.S
+    ):
+        selected = re.search(r'<option value="([^"]*)" selected>', body)
+        first = re.search(r'<option value="([^"]*)"', body)
+        data[name] = (selected or first).group(1)
+    for name, value in re.findall(
+        r'<input class="input[^"]*" id="[^"]+" name="([^"]+)"\s+'
+        r'type="[a-z]+" value="([^"]*)"',
+        page,
+    ):
+        data[name] = value
+    for name, value in re.findall(
+        r'<textarea class="input textarea" id="[^"]+" name="([^"]+)"'
+        r"[^>]*>(.*?)</textarea>",
+        page,
+        re.S,
+    ):
+        data[name] = value
+    for name, value in re.findall(r'name="([^"]+)" type="checkbox" value="([^"]+)" checked', page):
+        data[name] = value
+    return {
+        k: v.replace("&#39;", "'").replace("&amp;", "&").replace("&quot;", '"')
+        for k, v in data.items()
+    }
+
+
+def audit(app, action):
+    with app.app_context():
+        return [
+            e.details
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        ]
+
+
+def test_rules_page_shows_conditions_in_words(staff_client):
+    page = staff_client.get("/staff/rules/").text
+    assert (
+        "This is the first time you have had back pain is Yes and (How old are you? is at "
+        "least 50 or How old are you? is under 20)" in page
+    )
+    assert page.count('badge--emergency">Safety') == 15  # E1–E8 and G1–G7
+    assert "Version 1" in page and "APTA 2013" in page and "reviewed 2026-11-23" in page
+
+
+def test_rules_due_for_review_are_listed(tmp_path):
+    from tests.conftest import create_staff, login, make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'r.db'}", tmp_path, RULE_REVIEW_DAYS=-1)
+    create_staff(app)
+    client = app.test_client()
+    login(client)
+    page = client.get("/staff/rules/").text
+    assert "Due for review" in page and "New bladder disturbance with back pain" in page
+
+
+def edit(client, rule_id, **changes):
+    page = client.get(f"/staff/rules/draft/rule/{rule_id}").text
+    data = form_of(page)
+    data.update(changes)
+    return client.post(f"/staff/rules/draft/rule/{rule_id}", data=data)
+
+
+def test_admin_changes_a_threshold_then_publish_is_refused_by_a_test_case(app, admin_client):
+    admin_client.post("/staff/rules/draft")
+    refused = edit(admin_client, "G4_age_new_onset", g1_r0_value="55", action="save")
+    assert refused.status_code == 422
+    assert "Confirm that you mean to change a safety rule" in refused.text
+    saved = edit(
+        admin_client, "G4_age_new_onset", g1_r0_value="55", action="save", confirm_safety="y"
+    )
+    assert saved.status_code == 302
+    draft = admin_client.get("/staff/rules/draft").text
+    assert "Changed <strong>G4_age_new_onset</strong>" in draft
+    assert "Safety rules changed: G4_age_new_onset" in draft
+    assert "First back pain at 50 (G4 boundary)" in draft  # the failing test case
+    response = admin_client.post(
+        "/staff/rules/draft/publish", data={"note": "G4 at 55", "confirm_safety": "y"}
+    )
+    assert response.status_code == 422
+    assert (
+        "Test case &#39;First back pain at 50 (G4 boundary)&#39; gave suitable, expected see_doctor"
+    ) in response.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(RuleSetVersion.id))) == 1
+    assert audit(app, "rules_edit") == [{"safety": True, "change": "edit"}]
+
+
+def test_staff_cannot_change_safety_rules_but_can_change_others(app, staff_client):
+    staff_client.post("/staff/rules/draft")
+    refused = edit(staff_client, "E1_bladder", title="Bladder", action="save", confirm_safety="y")
+    assert "Only an admin can change a safety rule" in refused.text
+    ok = edit(staff_client, "diabetes", outcome="info", action="save")
+    assert ok.status_code == 302
+    response = staff_client.post("/staff/rules/draft/publish", data={"note": "Diabetes note"})
+    assert response.status_code == 302
+    with app.app_context():
+        version = rulesets.current_version()
+        assert version.number == 2 and version.note == "Diabetes note"
+        diabetes = next(r for r in version.data["rules"] if r["id"] == "diabetes")
+        assert diabetes["outcome"] == "info"
+        assert rulesets.current_draft() is None
+    assert audit(app, "rules_publish")[0]["note"] == "Diabetes note"
+
+
+def test_publishing_changes_new_screenings_and_submissions_keep_their_version(app, staff_client):
+    diabetic = journeys.variant(
+        journeys.BACK_PAIN_SUITABLE, needling_safety={"safety_checklist": ["diabetes"]}
+    )
+    patient = app.test_client()
+    journeys.walk(patient, diabetic)
+    patient.post("/check")
+    staff_client.post("/staff/rules/draft")
+    edit(staff_client, "diabetes", outcome="not_advised", action="save")
+    published = staff_client.post("/staff/rules/draft/publish", data={"note": "Stricter"})
+    assert published.status_code == 302
+    second = app.test_client()
+    journeys.walk(second, diabetic)
+    second.post("/check")
+    with app.app_context():
+        first, later = db.session.scalars(select(Submission).order_by(Submission.id)).all()
+        assert (first.outcome, first.ruleset_version.number) == ("review", 1)
+        assert (later.outcome, later.ruleset_version.number) == ("not_advised", 2)
+
+
+def test_publishing_needs_a_note(staff_client):
+    staff_client.post("/staff/rules/draft")
+    edit(staff_client, "diabetes", title="Has diabetes", action="save")
+    response = staff_client.post("/staff/rules/draft/publish", data={"note": " "})
+    assert "Write a short note" in response.text
+
+
+def test_new_rule_with_problems_is_saved_but_not_published(app, staff_client):
+    staff_client.post("/staff/rules/draft")
+    page = staff_client.post(
+        "/staff/rules/draft/rule/new",
+        data={
+            "id": "sex_check",
+            "title": "",
+            "outcome": "review",
+            "patient_message": "",
+            "g0_r0_fact": "sex",
+            "g0_r0_op": "eq",
+            "g0_r0_value": "robot",
+            "action": "save",
+            "enabled": "y",
+        },
+    )
+    assert page.status_code == 302  # saved in the draft
+    draft = staff_client.get("/staff/rules/draft").text
+    assert "Fix these before publishing" in draft
+    assert "Rule &#39;sex_check&#39; needs a title." in draft
+    assert "Rule &#39;sex_check&#39; needs a patient message" in draft
+    assert "compares &#39;What sex were you registered at birth?&#39; with &#39;robot&#39;" in draft
+    refused = staff_client.post("/staff/rules/draft/publish", data={"note": "x"})
+    assert refused.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            {"g0_r0_fact": "blood_thiners", "g0_r0_op": "is_true"},
+            "refers to question &#39;blood_thiners&#39;, which does not exist",
+        ),
+        (
+            {"g0_r0_fact": "age", "g0_r0_op": "ge", "g0_r0_value": "fifty"},
+            "compares the number &#39;How old are you?&#39; with the text &#39;fifty&#39;",
+        ),
+        (
+            {"g0_r0_fact": "sex", "g0_r0_op": "ge", "g0_r0_value": "3"},
+            "uses &#39;is at least&#39; on &#39;What sex were you registered at birth?&#39;",
+        ),
+    ],
+)
+def test_editor_shows_validation_problems(staff_client, rows, message):
+    staff_client.post("/staff/rules/draft")
+    data = {
+        "id": "checked",
+        "title": "Checked",
+        "outcome": "review",
+        "patient_message": "A message.",
+        "enabled": "y",
+        "action": "save",
+        **rows,
+    }
+    staff_client.post("/staff/rules/draft/rule/new", data=data)
+    page = staff_client.get("/staff/rules/draft/rule/checked").text
+    assert message in page
+
+
+def test_editor_warns_about_rules_that_can_never_fire(staff_client):
+    staff_client.post("/staff/rules/draft")
+    staff_client.post(
+        "/staff/rules/draft/rule/new",
+        data={
+            "id": "never",
+            "title": "Never",
+            "outcome": "review",
+            "patient_message": "Hi.",
+            "enabled": "y",
+            "action": "save",
+            "match": "all",
+            "g0_match": "all",
+            "g0_r0_fact": "age",
+            "g0_r0_op": "ge",
+            "g0_r0_value": "60",
+            "g0_r1_fact": "age",
+            "g0_r1_op": "lt",
+            "g0_r1_value": "20",
+        },
+    )
+    staff_client.post(
+        "/staff/rules/draft/rule/new",
+        data={
+            "id": "apart",
+            "title": "Apart",
+            "outcome": "review",
+            "patient_message": "Hi.",
+            "enabled": "y",
+            "action": "save",
+            "match": "all",
+            "g0_match": "all",
+            "g0_r0_fact": "sex",
+            "g0_r0_op": "eq",
+            "g0_r0_value": "male",
+            "g0_r1_fact": "pregnant",
+            "g0_r1_op": "is_true",
+        },
+    )
+    staff_client.post(
+        "/staff/rules/draft/rule/new",
+        data={
+            "id": "again",
+            "title": "Again",
+            "outcome": "review",
+            "patient_message": "Hi.",
+            "enabled": "y",
+            "action": "save",
+            "g0_r0_fact": "diabetes",
+            "g0_r0_op": "is_true",
+        },
+    )
+    draft = staff_client.get("/staff/rules/draft").text
+    assert (
+        "Rule &#39;never&#39; can never fire: &#39;How old are you?&#39; cannot be under 20"
+        in draft
+    )
+    assert (
+        "Rule &#39;apart&#39;: it needs answers that are never asked of the same patient" in draft
+    )
+    assert "Rule &#39;again&#39; has the same condition as rule &#39;diabetes&#39;" in draft
+
+
+def test_editor_adds_and_removes_rows_without_javascript(staff_client):
+    staff_client.post("/staff/rules/draft")
+    page = edit(staff_client, "diabetes", action="add_row:0").text
+    assert 'name="g0_r1_fact"' in page
+    data = form_of(page)
+    data.update(
+        {"g0_r1_fact": "age", "g0_r1_op": "ge", "g0_r1_value": "60", "action": "remove_row:0:0"}
+    )
+    page = staff_client.post("/staff/rules/draft/rule/diabetes", data=data).text
+    assert 'name="g0_r1_fact"' not in page
+    assert "How old are you? is at least 60" in page
+    page = staff_client.post(
+        "/staff/rules/draft/rule/diabetes", data=dict(form_of(page), action="add_group")
+    ).text
+    assert 'name="g1_r0_fact"' in page
+
+
+def test_impact_preview_counts_before_and_after(app, staff_client):
+    for profile in (
+        journeys.BLOOD_THINNERS,
+        journeys.BLOOD_THINNERS,
+        journeys.BACK_PAIN_SUITABLE,
+        journeys.SADDLE_NUMBNESS,
+    ):
+        client = app.test_client()
+        journeys.walk(client, profile)
+        client.post("/check")
+    staff_client.post("/staff/rules/draft")
+    edit(staff_client, "anticoagulant", outcome="not_advised", action="save")
+    page = staff_client.get("/staff/rules/draft?preview=1000").text
+    assert "4 submissions re-screened" in page
+    rows = re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td><td>(\d+)</td><td>([^<]+)'
+        r"</td></tr>",
+        page,
+    )
+    table = {label: (int(a), int(b), delta) for label, a, b, delta in rows}
+    assert table["Clinician review needed"] == (2, 0, "-2")
+    assert table["Dry needling not advised"] == (0, 2, "+2")
+    assert table["Urgent: emergency advice given"] == (1, 1, "+0")
+    assert page.count("Dry needling not advised</td>") == 2  # the two changed submissions
+
+
+def test_preview_of_many_submissions_is_fast_enough(app):
+    with app.app_context():
+        version = rulesets.current_version()
+        base = {
+            "pain_regions": ["neck"],
+            "nprs_now": 5,
+            "age": 40,
+            "medication_classes": ["anticoagulant"],
+        }
+        db.session.add_all(
+            Submission(
+                token=f"t{i}",
+                reference=f"DN-T{i:05d}",
+                answers=dict(base, age=20 + i % 60),
+                scores={},
+                fired=[],
+                outcome="review",
+                questionnaire_version="x",
+                ruleset_version_id=version.id,
+            )
+            for i in range(3000)
+        )
+        db.session.commit()
+        data = rules.default_data()
+        for rule in data["rules"]:
+            if rule["id"] == "anticoagulant":
+                rule["outcome"] = "not_advised"
+        result = rulesets.preview(data, None)
+        assert result.screened == 3000
+        assert result.before["review"] == 3000 and result.after["not_advised"] == 3000
+        assert len(result.changed) == 200  # listed up to 200
+
+
+def test_history_diff_and_restore(app, admin_client):
+    admin_client.post("/staff/rules/draft")
+    edit(admin_client, "diabetes", outcome="info", action="save")
+    admin_client.post("/staff/rules/draft/publish", data={"note": "Diabetes as a note"})
+    diff = admin_client.get("/staff/rules/diff?a=1&b=2").text
+    assert "<td>diabetes</td><td>outcome</td><td>review</td><td>info</td>" in diff
+    history = admin_client.get("/staff/rules/history").text
+    assert "Diabetes as a note" in history and "Restore as a new version" in history
+    response = admin_client.post("/staff/rules/versions/1/restore")
+    assert response.status_code == 302
+    with app.app_context():
+        current = rulesets.current_version()
+        assert current.number == 3 and current.note == "Restored version 1"
+        assert (
+            current.data
+            == db.session.scalars(select(RuleSetVersion).where(RuleSetVersion.number == 1))
+            .one()
+            .data
+        )
+    assert audit(app, "rules_restore") == [{"restored_from": 1, "safety_rules": []}]
+    assert admin_client.get("/staff/rules/diff?a=1&b=99").status_code == 404
+
+
+def test_test_case_from_a_submission(app, staff_client):
+    client = app.test_client()
+    journeys.walk(client, journeys.BLOOD_THINNERS)
+    client.post("/check")
+    client.post("/booking", data=journeys.BOOKING)
+    with app.app_context():
+        submission = db.session.scalars(select(Submission)).one()
+        submission_id, reference = submission.id, submission.reference
+    assert "Save as a test case" in staff_client.get("/staff/requests/1").text
+    staff_client.post(f"/staff/rules/tests/from-submission/{submission_id}")
+    with app.app_context():
+        case = db.session.scalars(select(TestCase).where(TestCase.name.like("DN-%"))).one()
+        assert case.name == f"{reference} (review)"
+        assert case.expected_outcome == "review" and case.expected_rules == ["anticoagulant"]
+    page = staff_client.get("/staff/rules/tests").text
+    assert f"{reference} (review)" in page and page.count("<td>Pass</td>") == 20
+
+
+def test_discard_draft(staff_client):
+    staff_client.post("/staff/rules/draft")
+    assert staff_client.post("/staff/rules/draft/discard").status_code == 302
+    assert staff_client.get("/staff/rules/draft").status_code == 404
+
+
+def test_cli_export_import_and_test(app, runner, tmp_path):
+    path = tmp_path / "rules.yaml"
+    assert runner.invoke(args=["rules", "export", str(path)]).exit_code == 0
+    assert "G4_age_new_onset" in path.read_text()
+    result = runner.invoke(args=["rules", "test"])
+    assert result.exit_code == 0 and "19 passed, 0 failed." in result.output
+    path.write_text(path.read_text().replace("value: 50", "value: 55"))
+    refused = runner.invoke(args=["rules", "import", str(path), "--publish", "--note", "55"])
+    assert refused.exit_code != 0
+    assert "First back pain at 50 (G4 boundary)' gave suitable" in refused.output
+    assert runner.invoke(args=["rules", "import", str(path)]).exit_code == 0
+    failing = runner.invoke(args=["rules", "test", "--draft"])
+    assert failing.exit_code == 1 and "FAIL First back pain at 50" in failing.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "rules: [{id: x, outcome: sometimes}]\nindication: {condition: {fact: nope, op: is_true}}\n"
+    )
+    result = runner.invoke(args=["rules", "check", str(broken)])
+    assert result.exit_code == 1 and "refers to question 'nope'" in result.output
+    path.write_text(path.read_text().replace("value: 55", "value: 50"))
+    ok = runner.invoke(args=["rules", "import", str(path), "--publish", "--note", "same"])
+    assert ok.exit_code == 0 and "Published version 2." in ok.output
+
+
+def test_test_case_by_filling_the_questionnaire_in_test_mode(app, staff_client):
+    response = staff_client.post("/staff/rules/tests/fill")
+    assert response.headers["Location"].endswith("/questions/about_you")
+    for step, data in journeys.BLOOD_THINNERS.items():
+        staff_client.post(f"/questions/{step}", data=data)
+    response = staff_client.post("/check")
+    assert response.headers["Location"].endswith("/staff/rules/tests/new")
+    page = staff_client.get("/staff/rules/tests/new").text
+    assert "The published rules give <strong>Clinician review needed</strong>" in page
+    missing = staff_client.post("/staff/rules/tests/new", data={"expected_outcome": "review"})
+    assert missing.status_code == 422 and "Enter a name for the test case" in missing.text
+    response = staff_client.post(
+        "/staff/rules/tests/new",
+        data={
+            "name": "Warfarin patient",
+            "expected_outcome": "review",
+            "expected_rules": ["anticoagulant"],
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        case = db.session.scalars(select(TestCase).where(TestCase.name == "Warfarin patient")).one()
+        assert case.answers["medication_classes"] == ["anticoagulant"]
+        assert case.expected_rules == ["anticoagulant"]
+        assert db.session.scalar(select(func.count(Submission.id))) == 0  # no submission
+    assert "Warfarin patient" in staff_client.get("/staff/rules/tests").text
