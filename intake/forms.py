@@ -63,6 +63,27 @@ def _plain_text(form: FlaskForm, field: Any) -> None:
         raise ValidationError("Use letters, spaces, hyphens and apostrophes only")
 
 
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email_field(description: str) -> EmailField:
+    """A patient's email address (it becomes a recipient or Reply-To: validated strictly)."""
+    return EmailField(
+        "Email address",
+        description=description,
+        validators=[
+            InputRequired("Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email(
+                "Enter an email address in the correct format, like name@example.com",
+                check_deliverability=False,
+            ),
+        ],
+        filters=[_strip],
+    )
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Checkboxes (the macro renders them); unknown values are refused with a message."""
 
@@ -83,21 +104,9 @@ class BookingForm(FlaskForm):
             Length(max=100, message="Name must be 100 characters or fewer"),
             _plain_text,
         ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[_strip],
     )
-    email = EmailField(
-        "Email address",
-        description="We will send a confirmation here.",
-        validators=[
-            InputRequired("Enter your email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(
-                "Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
-    )
+    email = _email_field("We will send a confirmation here.")
     phone = TelField(
         "Phone number",
         description="For international numbers include the country code, like +44.",
@@ -154,19 +163,7 @@ class BookingForm(FlaskForm):
 class SaveForLaterForm(FlaskForm):
     """The email address a 'carry on later' link is sent to."""
 
-    email = EmailField(
-        "Email address",
-        description="We will send a link to this address and nothing else.",
-        validators=[
-            InputRequired("Enter your email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(
-                "Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
-    )
+    email = _email_field("We will send a link to this address and nothing else.")
 
 
 @dataclass
@@ -341,7 +338,7 @@ class LoginForm(FlaskForm):
     email = EmailField(
         "Email address",
         validators=[InputRequired("Enter your email address"), Length(max=254)],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[_strip],
     )
     password = PasswordField(
         "Password", validators=[InputRequired("Enter your password"), Length(max=256)]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from intake import questionnaire as q
 from intake import rules
 from intake.conditions import BOOLEAN, CHOICE, CHOICES, NUMBER
+from tests.answers import none_of, patient
 
 CHECKLIST_ITEMS = {
     qid: q.QUESTIONS[qid].item_ids
@@ -23,47 +24,6 @@ CHECKLIST_ITEMS = {
         "safety_checklist",
     )
 }
-
-
-def none_of(checklist: str) -> dict[str, bool]:
-    """A checklist answered "None of these"."""
-    return dict.fromkeys(CHECKLIST_ITEMS[checklist], False)
-
-
-def patient(**overrides: Any) -> dict[str, Any]:
-    """A complete, valid back-pain patient; keyword overrides replace answers (None removes)."""
-    answers: dict[str, Any] = {
-        "respondent": "self",
-        "age": 35,
-        "sex": "female",
-        "pain_regions": ["lower_back"],
-        "pain_duration": "6_to_12_weeks",
-        "pain_onset": "gradual",
-        "fibromyalgia_diagnosed": False,
-        "nprs_now": 5,
-        "peg_pain_avg_week": 5,
-        "peg_enjoyment_interference": 4,
-        "peg_activity_interference": 4,
-        **none_of("rf_urgent_checklist"),
-        **none_of("rf_other_checklist"),
-        "sb1_leg_pain": "disagree",
-        "sb2_shoulder_neck": "disagree",
-        "sb3_walk_short": "disagree",
-        "sb4_dress_slow": "disagree",
-        "sb5_not_safe_active": "disagree",
-        "sb6_worrying": "disagree",
-        "sb7_terrible_never_better": "disagree",
-        "sb8_not_enjoyed": "disagree",
-        "sb9_bothersome": "slightly",
-        "medication_classes": [],
-        "pain_medication_days": "0",
-        **none_of("safety_checklist"),
-        "pregnant": False,
-        "previous_needling": "no",
-        "goals": ["less_pain"],
-    }
-    answers.update(overrides)
-    return {key: value for key, value in answers.items() if value is not None}
 
 
 def step_ids(answers: dict, min_age: int = q.MIN_AGE_SELF_CONSENT) -> list[str]:
