@@ -279,16 +279,24 @@ def preview(
     `data`; count outcomes before and after and list the submissions that change."""
     started = time.perf_counter()
     after_rules = rules.compile_ruleset(data)
-    before_rules = compiled(current_version())
-    query = select(Submission.id, Submission.answers).order_by(Submission.id.desc())
+    current = current_version()
+    before_rules = compiled(current)
+    query = select(
+        Submission.id, Submission.answers, Submission.outcome, Submission.ruleset_version_id
+    ).order_by(Submission.id.desc())
     if limit is not None:
         query = query.limit(limit)
     before: Counter = Counter()
     after: Counter = Counter()
     changed_ids: list[tuple[int, str, str]] = []
     screened = 0
-    for submission_id, answers in db.session.execute(query.execution_options(yield_per=2000)):
-        old = rules.screen(answers, before_rules, pain_band_cuts=pain_band_cuts).outcome
+    rows = db.session.execute(query.execution_options(yield_per=2000))
+    for submission_id, answers, stored, version_id in rows:
+        # Screened by the rules in force: the stored outcome is what they give (same cuts).
+        if version_id == current.id and stored in rules.OUTCOMES:
+            old = stored
+        else:
+            old = rules.screen(answers, before_rules, pain_band_cuts=pain_band_cuts).outcome
         new = rules.screen(answers, after_rules, pain_band_cuts=pain_band_cuts).outcome
         before[old] += 1
         after[new] += 1

@@ -28,6 +28,8 @@ from sqlalchemy import select
 from intake import auth, bookings, charts, outbox, questionnaire
 from intake.extensions import db, limiter
 from intake.forms import (
+    DAYS,
+    TIMES,
     ChangePasswordForm,
     FieldView,
     LoginForm,
@@ -266,6 +268,7 @@ def _render_request(booking: BookingRequest, note_form: NoteForm, status_error: 
             else []
         ),
         next_statuses=bookings.TRANSITIONS[booking.status],
+        choice_labels={c.value: c.label for c in (*DAYS, *TIMES)},
         status_error=status_error,
     )
 
