@@ -18,18 +18,7 @@ from typing import Any
 
 from intake import questionnaire
 from intake.conditions import CHOICE, NUMBER, FactSpec, is_number
-
-RULE_FIELDS = (
-    "title",
-    "outcome",
-    "condition",
-    "patient_message",
-    "staff_note",
-    "source",
-    "safety",
-    "enabled",
-    "reviewed",
-)
+from intake.rules import RULE_FIELDS
 
 
 @dataclass(frozen=True)

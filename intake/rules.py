@@ -56,20 +56,19 @@ SEVERITY = {outcome: rank for rank, outcome in enumerate(RULE_OUTCOMES)}
 #: Placeholders a patient message may use; filled in from configuration when shown.
 MESSAGE_PLACEHOLDERS = frozenset({"emergency_number", "clinic_name"})
 RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_RULE_KEYS = frozenset(
-    {
-        "id",
-        "title",
-        "outcome",
-        "condition",
-        "patient_message",
-        "staff_note",
-        "source",
-        "safety",
-        "enabled",
-        "reviewed",
-    }
+#: The fields of a rule besides its id, in the order people read them.
+RULE_FIELDS = (
+    "title",
+    "outcome",
+    "condition",
+    "patient_message",
+    "staff_note",
+    "source",
+    "safety",
+    "enabled",
+    "reviewed",
 )
+_RULE_KEYS = frozenset({"id", *RULE_FIELDS})
 
 #: Scores usable in conditions, as "<score>.<key>" facts (see scoring.compute_scores).
 SCORE_FACTS: dict[str, FactSpec] = {

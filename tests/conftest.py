@@ -6,6 +6,7 @@ when INTAKE_REQUIRE_SERVICES=1 (set by .ci/run), where a missing service fails t
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -48,22 +49,30 @@ def postgres_available() -> bool:
     return _postgres_available()
 
 
+@contextlib.contextmanager
+def postgres_schema(name: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema of TEST_DATABASE_URL, dropped afterwards; yields its URL."""
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        connection.execute(sa.text(f"CREATE SCHEMA {name}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_url(postgres_available) -> Iterator[str | None]:
-    """TEST_DATABASE_URL with a schema of this run's own, so parallel runs never collide."""
+    """A schema of this run's own, so parallel runs never collide (None without PostgreSQL)."""
     if not postgres_available:
         yield None
         return
-    schema = f"intake_test_{os.getpid()}"
-    engine = sa.create_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    engine.dispose()
+    with postgres_schema(f"intake_test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture

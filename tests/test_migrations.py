@@ -23,7 +23,7 @@ from intake import create_app
 from intake.extensions import db
 from intake.rulesets import seed_default
 from tests import journeys
-from tests.conftest import POSTGRES_URL, create_staff, login
+from tests.conftest import create_staff, login, postgres_schema
 
 # Flask-Migrate's generated env.py still calls db.get_engine(); harmless until Flask-SQLAlchemy 3.2.
 pytestmark = pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
@@ -59,16 +59,8 @@ def empty_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
     request.getfixturevalue("pg_url")  # skips (fails in CI) without PostgreSQL
-    schema = f"intake_migrations_{os.getpid()}"
-    engine = sa.create_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    engine.dispose()
+    with postgres_schema(f"intake_migrations_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture
