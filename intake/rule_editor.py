@@ -77,20 +77,19 @@ def _row(node: Any) -> Row | None:
     )
 
 
+def _group_key(node: Any) -> str | None:
+    """The key of a group of conditions ("all" or "any"), or None for anything else."""
+    if not isinstance(node, Mapping):
+        return None
+    return next((key for key in MATCHES if isinstance(node.get(key), list)), None)
+
+
 def to_form(cond: Any) -> ConditionForm | None:
     """The editor's view of a condition, or None when it is too deeply nested to edit here."""
     row = _row(cond)
     if row is not None:
         return ConditionForm("all", [Group("all", [row])])
-    if not isinstance(cond, Mapping):
-        return None
-    key = (
-        "all"
-        if isinstance(cond.get("all"), list)
-        else "any"
-        if isinstance(cond.get("any"), list)
-        else None
-    )
+    key = _group_key(cond)
     if key is None:
         return None
     rows = [_row(part) for part in cond[key]]
@@ -102,13 +101,7 @@ def to_form(cond: Any) -> ConditionForm | None:
         if row is not None:
             groups.append(Group("all", [row]))
             continue
-        inner = (
-            "all"
-            if isinstance(part.get("all"), list)
-            else "any"
-            if isinstance(part.get("any"), list)
-            else None
-        )
+        inner = _group_key(part)
         if inner is None:
             return None
         inner_rows = [_row(p) for p in part[inner]]
