@@ -19,6 +19,7 @@ _TITLES = {
     404: ("Page not found", "If you typed the web address, check it is correct."),
     405: ("Sorry, that did not work", "Please go back and try again."),
     413: ("That was too much to send", "Please shorten your answers and try again."),
+    415: ("Sorry, that did not work", "Please go back and send the form from the page."),
     429: ("Too many attempts", "Please wait a minute, then try again."),
     500: (
         "Sorry, something went wrong on our side",

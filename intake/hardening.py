@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         # without it every request seems to come from the proxy. Host is passed unchanged.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.before_request(refuse_nul_characters)
+    app.before_request(refuse_json_bodies)
     # At DEBUG, SQLAlchemy logs every row it reads (answers, names). Turning on debug logging
     # for the whole process must not do that; SQLALCHEMY_ECHO still works for development.
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
@@ -42,3 +43,10 @@ def refuse_nul_characters() -> None:
         for key, value in values.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 abort(400)
+
+
+def refuse_json_bodies() -> None:
+    """Every form here is an HTML form. Flask-WTF would read a JSON body as the form data
+    (and fail on one that is not an object), so a JSON body gets 415, not a 500."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
+        abort(415)

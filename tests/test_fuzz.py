@@ -41,7 +41,7 @@ from tests.conftest import (
     require_service,
 )
 
-ALLOWED = {200, 302, 400, 404, 410, 413, 422, 429}
+ALLOWED = {200, 302, 400, 404, 410, 413, 415, 422, 429}
 SCRIPT = "<script>alert(1)</script>"
 
 #: 422 pages known not to use the error summary yet, with what they show instead.

@@ -221,3 +221,13 @@ def test_nul_characters_are_refused_with_400(database_url, tmp_path, method, pat
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("body", ["1", "[1, 2]", '"text"', '{"email": "a@example.com"}'])
+def test_json_bodies_are_refused_not_500(tmp_path, body):
+    app = make_app(f"sqlite:///{tmp_path / 'json.db'}", tmp_path)
+    client = app.test_client()
+    for path in ("/staff/login", "/start", "/booking"):
+        response = client.post(path, data=body, content_type="application/json")
+        assert response.status_code == 415, path
+        assert "Sorry, that did not work" in response.text
