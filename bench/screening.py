@@ -24,8 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from intake import questionnaire as q
-from intake import rules, scoring
+from intake.screening import questionnaire as q
+from intake.screening import rules, scoring
 
 TARGET_PER_SECOND = 20_000
 WORDS = ("running", "football", "garden", "walk", "dog", "lifting", "desk", "swim", "yoga")

@@ -32,9 +32,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
     from flask_talisman import Talisman
 
-    from intake import cli, errors, hardening, views
+    from intake import cli, errors, hardening
     from intake.config import load_config
     from intake.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from intake.patient import availability
+    from intake.patient.views import bp as patient_bp
+    from intake.screening.outcomes import OUTCOME_TEXT
+    from intake.screening.rules import OUTCOMES
+    from intake.staff.accounts import views as _accounts_views  # noqa: F401 (adds routes)
+    from intake.staff.blueprint import bp as staff_bp
+    from intake.staff.dashboard import views as _dashboard_views  # noqa: F401 (adds routes)
+    from intake.staff.requests import views as _requests_views  # noqa: F401 (adds routes)
+    from intake.staff.rules.views import bp as rules_bp
 
     app = Flask(
         __name__,
@@ -66,9 +75,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
 
-    app.register_blueprint(views.patient.bp)
-    app.register_blueprint(views.staff.bp)
-    app.register_blueprint(views.staff_rules.bp)
+    app.register_blueprint(patient_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(rules_bp)
     errors.register(app)
     cli.register(app)
     app.jinja_env.globals["clinic"] = {
@@ -76,6 +85,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         "phone": app.config["CLINIC_PHONE"],
         "emergency_number": app.config["EMERGENCY_NUMBER"],
     }
+    app.jinja_env.globals["outcome_text"] = OUTCOME_TEXT
+    app.jinja_env.globals["outcomes"] = OUTCOMES
+    app.jinja_env.filters["availability"] = availability.in_words
     logging.getLogger("intake").setLevel(logging.INFO)
     return app
 

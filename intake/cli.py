@@ -12,8 +12,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from intake import auth, outbox, questionnaire, retention, rules, rulesets
+from intake import retention
+from intake.audit import audit
 from intake.extensions import db
+from intake.mail import outbox
+from intake.screening import questionnaire, rules
+from intake.staff.accounts import auth
+from intake.staff.rules import rulesets
 
 rules_cli = AppGroup("rules", help="Screening rules.")
 questionnaire_cli = AppGroup("questionnaire", help="The patient questionnaire.")
@@ -89,7 +94,7 @@ def import_rules(path: str, publish: bool, note: str) -> None:
                 if not problems:
                     click.echo(f"- {reason}")
             raise click.ClickException("Not published.") from None
-        auth.audit(
+        audit(
             "rules_publish",
             f"ruleset_version:{version.number}",
             actor="cli",
@@ -103,7 +108,7 @@ def import_rules(path: str, publish: bool, note: str) -> None:
     if draft is None:
         draft = rulesets.start_draft("cli")
     draft.data = data
-    auth.audit("rules_import_draft", "ruleset_draft", actor="cli", source=path)
+    audit("rules_import_draft", "ruleset_draft", actor="cli", source=path)
     db.session.commit()
     click.echo("Saved as the draft" + (" (it has problems)." if problems else "."))
 
@@ -186,7 +191,7 @@ def staff_create(email: str, role: str, password_stdin: bool) -> None:
         user = auth.create_user(email, password, role)
     except auth.AccountError as error:
         raise click.ClickException(str(error)) from None
-    auth.audit("user_create", f"user:{user.id}", actor="cli", email=user.email, role=role)
+    audit("user_create", f"user:{user.id}", actor="cli", email=user.email, role=role)
     db.session.commit()
     click.echo(f"Created {role} {user.email}.")
 
@@ -198,8 +203,7 @@ def staff_deactivate(email: str) -> None:
     user = auth.find_user(email)
     if user is None:
         raise click.ClickException(f"No account for {email}")
-    user.active = False
-    auth.audit("user_deactivate", f"user:{user.id}", actor="cli", email=user.email)
+    auth.deactivate(user, actor="cli")
     db.session.commit()
     click.echo(f"Deactivated {user.email}.")
 

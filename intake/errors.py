@@ -9,8 +9,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from intake.extensions import db
-from intake.rulesets import NoRuleSet
-from intake.submissions import DraftMissing, QuestionnaireIncomplete, ResumeLinkInvalid
+from intake.patient.submissions import DraftMissing, QuestionnaireIncomplete, ResumeLinkInvalid
+from intake.staff.rules.rulesets import NoRuleSet
 
 log = logging.getLogger("intake.errors")
 

@@ -24,7 +24,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import and_, delete, or_, select, update
 
-from intake import auth
+from intake.audit import audit
 from intake.extensions import db
 from intake.models import (
     BookingRequest,
@@ -204,6 +204,6 @@ def purge_command(dry_run: bool) -> None:
         click.echo("Dry run: nothing was changed.")
         return
     execute(found)
-    auth.audit("purge", actor="cli", **counts, **settings(config))
+    audit("purge", actor="cli", **counts, **settings(config))
     db.session.commit()
     click.echo("Purged; recorded in the audit log.")

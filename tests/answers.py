@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake import questionnaire as q
+from intake.screening import questionnaire as q
 
 
 def none_of(checklist: str) -> dict[str, bool]:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from intake import create_app
 from intake.extensions import db
-from intake.rulesets import seed_default, seed_test_cases
+from intake.staff.rules.rulesets import seed_default, seed_test_cases
 
 REQUIRE_SERVICES = os.environ.get("INTAKE_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get(
@@ -143,7 +143,7 @@ STAFF_PASSWORD = "correct horse battery staple"
 
 def create_staff(app, email: str = "staff@clinic.example.com", role: str = "staff"):
     """A staff account with STAFF_PASSWORD; returns its id."""
-    from intake import auth
+    from intake.staff.accounts import auth
 
     with app.app_context():
         user = auth.create_user(email, STAFF_PASSWORD, role)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from intake.conditions import (
+from intake.screening.conditions import (
     BOOLEAN,
     CHOICE,
     CHOICES,

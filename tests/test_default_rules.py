@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from intake import questionnaire as q
-from intake import rules
+from intake.screening import questionnaire as q
+from intake.screening import rules
 from tests.answers import none_of
 from tests.answers import patient as base_answers
 

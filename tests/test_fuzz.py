@@ -26,11 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import IntegerConverter
 
-from intake import questionnaire
 from intake.extensions import db
 from intake.models import Draft, OutboxMessage, Submission
-from intake.rulesets import current_version
-from intake.submissions import create_resume_token, new_reference, new_token
+from intake.patient.submissions import create_resume_token, new_reference, new_token
+from intake.screening import questionnaire
+from intake.staff.rules.rulesets import current_version
 from tests import journeys
 from tests.conftest import (
     POSTGRES_URL,

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import text as sql
 from werkzeug.serving import make_server
 
-from intake import outbox
 from intake.extensions import db
+from intake.mail import outbox
 from tests import journeys
 from tests.conftest import STAFF_PASSWORD, create_staff, make_app
 from tests.smtp import SmtpServer

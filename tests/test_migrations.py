@@ -21,7 +21,7 @@ from flask import current_app
 
 from intake import create_app
 from intake.extensions import db
-from intake.rulesets import seed_default
+from intake.staff.rules.rulesets import seed_default
 from tests import journeys
 from tests.conftest import create_staff, login, postgres_schema
 

@@ -13,8 +13,8 @@ import time
 import pytest
 from sqlalchemy import func, select, update
 
-from intake import outbox
 from intake.extensions import db
+from intake.mail import outbox
 from intake.models import OutboxMessage, utcnow
 from tests import journeys
 from tests.conftest import make_app

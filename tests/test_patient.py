@@ -9,9 +9,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from intake import questionnaire
 from intake.extensions import db
 from intake.models import BookingRequest, Draft, Submission
+from intake.screening import questionnaire
 from tests import journeys
 from tests.conftest import make_app
 

@@ -14,7 +14,7 @@ from intake import create_app
 from intake.config import DEV_SECRET_KEY
 from intake.extensions import db
 from intake.models import AuditEvent
-from intake.rulesets import seed_default
+from intake.staff.rules.rulesets import seed_default
 from tests import journeys
 from tests.conftest import make_app
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intake import questionnaire as q
-from intake import rules
-from intake.conditions import BOOLEAN, CHOICE, CHOICES, NUMBER
+from intake.screening import questionnaire as q
+from intake.screening import rules
+from intake.screening.conditions import BOOLEAN, CHOICE, CHOICES, NUMBER
 from tests.answers import none_of, patient
 
 CHECKLIST_ITEMS = {

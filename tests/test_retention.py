@@ -8,7 +8,7 @@ import itertools
 import pytest
 from sqlalchemy import func, select
 
-from intake import bookings, retention
+from intake import retention
 from intake.extensions import db
 from intake.models import (
     AuditEvent,
@@ -21,7 +21,8 @@ from intake.models import (
     Submission,
     utcnow,
 )
-from intake.submissions import new_reference, new_token
+from intake.patient.submissions import new_reference, new_token
+from intake.staff.dashboard import stats
 from tests import journeys
 from tests.conftest import create_staff, login, make_app
 
@@ -191,14 +192,14 @@ def test_purge_deletes_what_is_past_its_time_and_nothing_else(app, data):
 
 def test_expired_drafts_lose_their_answers_but_still_count_in_the_dashboard(app, data):
     with app.app_context():
-        before = bookings.abandoned_by_step()
+        before = stats.abandoned_by_step()
     run(app)
     with app.app_context():
         expired = db.session.get(Draft, data["expired_draft"])
         assert expired.answers == {}
         assert expired.last_step == "pain_impact"
         # old_abandoned_draft has gone; the recently expired two are still counted
-        assert bookings.abandoned_by_step()["pain_impact"] == before["pain_impact"] - 1 == 2
+        assert stats.abandoned_by_step()["pain_impact"] == before["pain_impact"] - 1 == 2
 
 
 def test_every_purge_is_audited_with_its_counts(app, data):

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from intake import rules
-from intake.rules import Problem, RuleSetInvalid
+from intake.screening import rules
+from intake.screening.rules import Problem, RuleSetInvalid
 
 EMERGENCY_MESSAGE = "Please get urgent help now: call {emergency_number}."
 

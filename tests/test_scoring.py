@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.scoring import (
+from intake.screening.scoring import (
     ACR2010_SS_ITEMS,
     ACR2011_SS_ITEMS,
     ACR2016_SSS_ITEMS,

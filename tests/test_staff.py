@@ -10,9 +10,10 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from intake import bookings, outbox
 from intake.extensions import db
+from intake.mail import outbox
 from intake.models import AuditEvent, BookingRequest, OutboxMessage, User, utcnow
+from intake.staff.requests import bookings
 from tests import journeys
 from tests.conftest import STAFF_PASSWORD, create_staff, login, make_app
 

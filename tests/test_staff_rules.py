@@ -7,9 +7,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from intake import rules, rulesets
 from intake.extensions import db
 from intake.models import AuditEvent, RuleSetVersion, Submission, TestCase
+from intake.screening import rules
+from intake.staff.rules import rulesets
 from tests import journeys
 
 

@@ -13,9 +13,9 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from intake import questionnaire as q
 from intake.forms import DAYS, TIMES
-from intake.outcomes import OUTCOME_TEXT
+from intake.screening import questionnaire as q
+from intake.screening.outcomes import OUTCOME_TEXT
 from tests import journeys
 from tests.e2e import answer
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import abort, has_request_context, request
-from flask_login import current_user
 from sqlalchemy import func, select
 
+from intake.audit import audit
 from intake.extensions import db, login_manager
 from intake.models import AuditEvent, User, utcnow
 
@@ -102,33 +97,53 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = _hasher.hash(password)
 
 
+def change_password(user: User, current: str, new: str) -> None:
+    """A user changes their own password (audited); AccountError if `current` is wrong."""
+    if not check_password(user, current):
+        raise AccountError("Your current password is not right")
+    set_password(user, new)
+    audit("password_change", f"user:{user.id}")
+
+
 def check_password(user: User, password: str) -> bool:
     """Whether `password` is the user's current password."""
     return _verify(user.password_hash, password)
 
 
-def audit(action: str, target: str = "", *, actor: str | None = None, **details: Any) -> None:
-    """Record an audit event in the current transaction (the caller commits)."""
-    user = current_user if current_user and current_user.is_authenticated else None
-    db.session.add(
-        AuditEvent(
-            user_id=user.id if user else None,
-            actor=actor if actor is not None else (user.email if user else ""),
-            action=action,
-            target=target,
-            details=details,
-            remote_addr=(request.remote_addr or "")[:64] if has_request_context() else "",
+def users() -> list[User]:
+    """Every staff account, by email address."""
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def get_user(user_id: int) -> User | None:
+    """One staff account, or None."""
+    return db.session.get(User, user_id)
+
+
+def deactivate(user: User, *, by: User | None = None, actor: str | None = None) -> bool:
+    """Stop an account logging in (audited); False if it already could not.
+
+    Raises AccountError when `by` is the account itself: nobody locks themselves out.
+    """
+    if by is not None and user.id == by.id:
+        raise AccountError("You cannot deactivate your own account.")
+    if not user.active:
+        return False
+    user.active = False
+    audit("user_deactivate", f"user:{user.id}", actor=actor, email=user.email)
+    return True
+
+
+AUDIT_PAGE_SIZE = 100
+
+
+def audit_page(page: int) -> list[AuditEvent]:
+    """One page of the audit log, newest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .order_by(AuditEvent.id.desc())
+            .limit(AUDIT_PAGE_SIZE)
+            .offset((page - 1) * AUDIT_PAGE_SIZE)
         )
     )
-
-
-def admin_required(view: Callable) -> Callable:
-    """Only admins; other staff get 403 (login is checked by the blueprint)."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any):
-        if not current_user.is_authenticated or not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped

@@ -34,8 +34,8 @@ from typing import Any
 
 import yaml
 
-from intake import questionnaire, scoring
-from intake.conditions import (
+from intake.screening import questionnaire, scoring
+from intake.screening.conditions import (
     BOOLEAN,
     CHOICE,
     NUMBER,
@@ -465,7 +465,7 @@ def dump_yaml(data: Mapping[str, Any]) -> str:
 
 def default_data() -> dict:
     """The shipped rule set's data, freshly parsed."""
-    text = resources.files("intake").joinpath("default_rules.yaml").read_text("utf-8")
+    text = resources.files("intake.screening").joinpath("default_rules.yaml").read_text("utf-8")
     return load_yaml(text)
 
 

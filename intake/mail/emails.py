@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import current_app, render_template
 
-from intake import outbox, questionnaire
-from intake.forms import DAYS, TIMES
+from intake.mail import outbox
 from intake.models import BookingRequest, Draft, OutboxMessage
-from intake.outcomes import OUTCOME_TEXT
-from intake.rules import render_message
+from intake.patient import availability
+from intake.screening import questionnaire
+from intake.screening.outcomes import OUTCOME_TEXT
+from intake.screening.rules import render_message
 
 DETAIL_LEVELS = ("full", "summary", "minimal")
 
@@ -35,13 +36,6 @@ def clinic_email_context(booking: BookingRequest) -> dict[str, Any]:
         dict(rule, patient_message=render_message(rule["patient_message"], context))
         for rule in submission.fired
     ]
-    sections: list[tuple[str, list[tuple[str, str]]]] = []
-    for section, label, answer in questionnaire.iter_answer_rows(submission.answers):
-        if not sections or sections[-1][0] != section:
-            sections.append((section, []))
-        sections[-1][1].append((label, answer))
-    day_names = {choice.value: choice.label for choice in DAYS}
-    time_names = {choice.value: choice.label for choice in TIMES}
     return {
         "detail": _detail(),
         "booking": booking,
@@ -51,9 +45,9 @@ def clinic_email_context(booking: BookingRequest) -> dict[str, Any]:
         "precautions": [r for r in fired if not r["safety"] and r["outcome"] != "info"],
         "notes": [r for r in fired if r["outcome"] == "info"],
         "scores": submission.scores,
-        "sections": sections,
-        "days": ", ".join(day_names.get(d, d) for d in booking.preferred_days) or "Any",
-        "times": ", ".join(time_names.get(t, t) for t in booking.preferred_times) or "Any",
+        "sections": questionnaire.answer_sections(submission.answers),
+        "days": availability.in_words(booking.preferred_days),
+        "times": availability.in_words(booking.preferred_times),
         "staff_url": _staff_url(booking),
         "ruleset_number": submission.ruleset_version.number,
         "clinic_name": current_app.config["CLINIC_NAME"],
@@ -69,8 +63,8 @@ def queue_booking_emails(booking: BookingRequest) -> list[OutboxMessage]:
         recipients=current_app.config["CLINIC_EMAIL"],
         subject=f"New booking request {submission.reference}: "
         f"{OUTCOME_TEXT[submission.outcome].label}",
-        text_body=render_template("email/clinic.txt", **context),
-        html_body=render_template("email/clinic.html", **context),
+        text_body=render_template("mail/clinic.txt", **context),
+        html_body=render_template("mail/clinic.html", **context),
         reply_to=booking.email,
         booking_request_id=booking.id,
     )
@@ -85,8 +79,8 @@ def queue_booking_emails(booking: BookingRequest) -> list[OutboxMessage]:
         kind="patient_confirmation",
         recipients=[booking.email],
         subject=f"We have your request {submission.reference}",
-        text_body=render_template("email/confirmation.txt", **patient_context),
-        html_body=render_template("email/confirmation.html", **patient_context),
+        text_body=render_template("mail/confirmation.txt", **patient_context),
+        html_body=render_template("mail/confirmation.html", **patient_context),
         booking_request_id=booking.id,
     )
     return [clinic, patient]
@@ -99,6 +93,6 @@ def queue_resume_link(draft: Draft, email: str, link: str, hours: int) -> Outbox
         kind="resume_link",
         recipients=[email],
         subject=f"Your link to carry on – {current_app.config['CLINIC_NAME']}",
-        text_body=render_template("email/resume.txt", **context),
-        html_body=render_template("email/resume.html", **context),
+        text_body=render_template("mail/resume.txt", **context),
+        html_body=render_template("mail/resume.html", **context),
     )

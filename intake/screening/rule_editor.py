@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from intake.conditions import (
+from intake.screening.conditions import (
     BOOLEAN,
     CHOICE,
     CHOICES,

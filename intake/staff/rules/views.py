@@ -22,13 +22,16 @@ from flask import (
 )
 from flask_login import current_user
 
-from intake import auth, questionnaire, rule_analysis, rule_editor, rules, rulesets, submissions
-from intake.conditions import OPERATORS
+from intake.audit import audit
 from intake.extensions import db
 from intake.forms import ChoiceView, FieldView
 from intake.models import Submission, TestCase, utcnow
-from intake.outcomes import OUTCOME_TEXT
-from intake.views.staff import no_store, require_login
+from intake.patient import submissions
+from intake.screening import questionnaire, rule_analysis, rule_editor, rules
+from intake.screening.conditions import OPERATORS
+from intake.screening.outcomes import OUTCOME_TEXT
+from intake.staff.accounts.access import no_store, require_login
+from intake.staff.rules import rulesets
 
 bp = Blueprint("staff_rules", __name__, url_prefix="/staff/rules")
 bp.before_request(require_login)
@@ -78,7 +81,7 @@ def start_draft():
     draft = rulesets.current_draft()
     if draft is None:
         draft = rulesets.start_draft(current_user.email)
-        auth.audit("rules_draft_start", "ruleset_draft")
+        audit("rules_draft_start", "ruleset_draft")
         db.session.commit()
     return redirect(url_for(".show_draft"))
 
@@ -459,7 +462,7 @@ def _save(draft, rule: dict, existing: dict | None) -> dict[str, str]:
     except rulesets.RuleEditRefused as refused:
         return {"confirm_safety": str(refused)}
     safety = rulesets.is_safety(existing) or rulesets.is_safety(rule)
-    auth.audit(
+    audit(
         "rules_edit",
         f"rule:{rule['id']}",
         safety=safety,
@@ -487,7 +490,7 @@ def delete_rule(rule_id: str):
     except rulesets.RuleEditRefused as refused:
         flash(str(refused))
         return redirect(url_for(".show_draft"))
-    auth.audit("rules_edit", f"rule:{rule_id}", change="delete")
+    audit("rules_edit", f"rule:{rule_id}", change="delete")
     db.session.commit()
     flash(f"Removed rule '{rule_id}' from the draft.")
     return redirect(url_for(".show_draft"))
@@ -497,7 +500,7 @@ def delete_rule(rule_id: str):
 def discard_draft():
     """Throw away the draft."""
     rulesets.discard_draft(_draft())
-    auth.audit("rules_draft_discard", "ruleset_draft")
+    audit("rules_draft_discard", "ruleset_draft")
     db.session.commit()
     flash("The draft was discarded.")
     return redirect(url_for(".list_rules"))
@@ -522,7 +525,7 @@ def publish_draft():
         )
     except rulesets.PublishRefused as refused:
         return render_template("staff/rules/refused.html", reasons=refused.reasons), 422
-    auth.audit(
+    audit(
         "rules_publish", f"ruleset_version:{version.number}", note=version.note, safety_rules=safety
     )
     rulesets.discard_draft(draft)
@@ -569,7 +572,7 @@ def restore(number: int):
         )
     except rulesets.PublishRefused as refused:
         return render_template("staff/rules/refused.html", reasons=refused.reasons), 422
-    auth.audit(
+    audit(
         "rules_restore",
         f"ruleset_version:{restored.number}",
         restored_from=number,
@@ -599,7 +602,7 @@ def test_from_submission(submission_id: int):
     except ValueError as error:
         flash(str(error))
     else:
-        auth.audit("test_case_add", f"test_case:{case.id}", submission=submission.reference)
+        audit("test_case_add", f"test_case:{case.id}", submission=submission.reference)
         db.session.commit()
         flash(f"Saved test case '{case.name}'.")
     return redirect(request.referrer or url_for(".list_tests"))
@@ -611,7 +614,7 @@ def delete_test(case_id: int):
     case = db.session.get(TestCase, case_id)
     if case is None:
         abort(404)
-    auth.audit("test_case_delete", f"test_case:{case.id}", name=case.name)
+    audit("test_case_delete", f"test_case:{case.id}", name=case.name)
     db.session.delete(case)
     db.session.commit()
     flash(f"Deleted test case '{case.name}'.")
@@ -673,7 +676,7 @@ def new_test_case():
                 draft.completed_at = utcnow()
                 draft.answers = {}
                 session.pop("draft_id", None)
-                auth.audit("test_case_add", f"test_case:{case.id}", mode="questionnaire")
+                audit("test_case_add", f"test_case:{case.id}", mode="questionnaire")
                 db.session.commit()
                 flash(f"Saved test case '{case.name}'.")
                 return redirect(url_for(".list_tests"))

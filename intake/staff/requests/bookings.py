@@ -1,19 +1,19 @@
-"""Staff operations on booking requests: finding, the status workflow, notes, export, stats."""
+"""Staff operations on booking requests: finding, the status workflow, notes, export."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
 
+from intake.audit import audit
 from intake.extensions import db
-from intake.models import BookingRequest, Draft, Note, Submission, User, utcnow
-from intake.rules import OUTCOMES
+from intake.models import BookingRequest, Note, OutboxMessage, Submission, User
+from intake.screening.rules import OUTCOMES
 
 STATUSES = ("new", "contacted", "booked", "declined", "closed")
 #: status -> the statuses it may move to (new → contacted → booked | declined → closed)
@@ -128,11 +128,20 @@ def count_new() -> int:
 
 
 def change_status(booking: BookingRequest, status: str) -> str:
-    """Move a request along the workflow; returns the old status. Raises WorkflowError."""
+    """Move a request along the workflow (audited); returns the old status.
+
+    Raises WorkflowError when the workflow does not allow it.
+    """
     if status not in TRANSITIONS.get(booking.status, ()):
         raise WorkflowError(f"A request that is {booking.status} cannot become {status}")
     old, booking.status = booking.status, status
+    audit("change_status", f"booking_request:{booking.id}", old=old, new=status)
     return old
+
+
+def record_view(booking: BookingRequest) -> None:
+    """Audit that the current staff member opened a request (it holds health data)."""
+    audit("view_request", f"booking_request:{booking.id}")
 
 
 def add_note(booking: BookingRequest, author: User, body: str) -> Note:
@@ -140,6 +149,7 @@ def add_note(booking: BookingRequest, author: User, body: str) -> Note:
     note = Note(booking_request_id=booking.id, author_id=author.id, body=body)
     db.session.add(note)
     db.session.flush()
+    audit("add_note", f"booking_request:{booking.id}")
     return note
 
 
@@ -159,6 +169,13 @@ def safe_cell(value: object) -> str:
     """A CSV cell a spreadsheet will show as text, never run as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export(filters: RequestFilter) -> str:
+    """The filtered requests as CSV text; the export is audited with its filters and size."""
+    items = list(db.session.scalars(filters.query()))
+    audit("export", "booking_requests", filters=filters.as_args(), rows=len(items))
+    return export_csv(items)
 
 
 def export_csv(requests: Iterable[BookingRequest]) -> str:
@@ -203,44 +220,12 @@ def export_csv(requests: Iterable[BookingRequest]) -> str:
     return out.getvalue()
 
 
-def weekly_outcomes(weeks: int = 12, today: dt.date | None = None):
-    """(week labels, {outcome: counts per week}) of booking requests, oldest week first."""
-    today = today or utcnow().date()
-    monday = today - dt.timedelta(days=today.weekday())
-    starts = [monday - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    rows = db.session.execute(
-        select(BookingRequest.created_at, Submission.outcome)
-        .join(BookingRequest.submission)
-        .where(BookingRequest.created_at >= _start_of(starts[0]))
-    ).all()
-    counts = {outcome: [0] * weeks for outcome in OUTCOMES}
-    for created_at, outcome in rows:
-        index = (created_at.date() - starts[0]).days // 7
-        if 0 <= index < weeks and outcome in counts:
-            counts[outcome][index] += 1
-    return [start.strftime("%d %b") for start in starts], counts
-
-
-def funnel(since: dt.datetime | None = None) -> list[tuple[str, int]]:
-    """Started → completed → booking requested."""
-
-    def count(query):
-        if since is not None:
-            query = query.where(query.selected_columns[0].table.c.created_at >= since)
-        return db.session.scalar(query)
-
-    started = count(select(func.count(Draft.id)).where(Draft.purpose == "patient"))
-    completed = count(select(func.count(Submission.id)))
-    booked = count(select(func.count(BookingRequest.id)))
-    return [("Started", started), ("Completed", completed), ("Booking requested", booked)]
-
-
-def abandoned_by_step() -> Counter:
-    """Drafts never completed, by the last step they saved (None: left before saving one)."""
-    now = utcnow()
-    rows = db.session.execute(
-        select(Draft.last_step, func.count(Draft.id))
-        .where(Draft.completed_at.is_(None), Draft.expires_at <= now, Draft.purpose == "patient")
-        .group_by(Draft.last_step)
-    ).all()
-    return Counter(dict(rows))
+def emails_of(booking: BookingRequest) -> list[OutboxMessage]:
+    """The emails a request caused, oldest first."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.booking_request_id == booking.id)
+            .order_by(OutboxMessage.id)
+        )
+    )

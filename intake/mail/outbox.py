@@ -26,6 +26,7 @@ from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import or_, select, update
 
+from intake.audit import audit
 from intake.extensions import db
 from intake.models import OutboxMessage, utcnow
 
@@ -271,10 +272,29 @@ def transport_send(message: OutboxMessage) -> None:
         connection.send(mail)
 
 
-def retry(message: OutboxMessage) -> None:
-    """Put a failed (or pending) message back in the queue to be sent now."""
+def undelivered(limit: int = 500) -> list[OutboxMessage]:
+    """Messages waiting, being sent or failed, for the staff outbox page."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status.in_([PENDING, SENDING, FAILED]))
+            .order_by(OutboxMessage.status, OutboxMessage.next_attempt_at)
+            .limit(limit)
+        )
+    )
+
+
+def retry(message: OutboxMessage) -> bool:
+    """Put a failed (or pending) message back in the queue to be sent now (audited).
+
+    Returns False for a message that is being sent or was sent: nothing to retry.
+    """
+    if message.status not in (PENDING, FAILED):
+        return False
+    audit("retry_email", f"outbox:{message.id}")
     now = utcnow()
     message.status = PENDING
     message.next_attempt_at = message.updated_at = now
     message.give_up_at = now + dt.timedelta(seconds=current_app.config["OUTBOX_MAX_AGE"])
     db.session.flush()
+    return True

@@ -17,10 +17,14 @@ from flask import (
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from intake import emails, questionnaire, rules, rulesets, submissions
 from intake.extensions import db, limiter
-from intake.forms import BookingForm, SaveForLaterForm, step_fields, wtf_field
-from intake.outcomes import OUTCOME_TEXT
+from intake.forms import wtf_field
+from intake.mail import emails
+from intake.patient import submissions
+from intake.patient.forms import BookingForm, SaveForLaterForm, step_fields
+from intake.screening import questionnaire, rules
+from intake.screening.outcomes import OUTCOME_TEXT
+from intake.staff.rules import rulesets
 
 bp = Blueprint("patient", __name__)
 log = logging.getLogger("intake.patient")

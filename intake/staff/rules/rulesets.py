@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
-from intake import rule_analysis, rules
 from intake.extensions import db
 from intake.models import RuleSetDraft, RuleSetVersion, Submission, TestCase, utcnow
+from intake.screening import rule_analysis, rules
 
 
 class NoRuleSet(RuntimeError):
@@ -245,7 +245,9 @@ def case_from_submission(submission: Submission, author: str) -> TestCase:
 
 def seed_test_cases() -> int:
     """Add the shipped test cases that do not exist yet; returns how many were added."""
-    text = resources.files("intake").joinpath("default_test_cases.yaml").read_text("utf-8")
+    text = (
+        resources.files("intake.screening").joinpath("default_test_cases.yaml").read_text("utf-8")
+    )
     added = 0
     for case in yaml.safe_load(text)["cases"]:
         if db.session.scalars(select(TestCase.id).where(TestCase.name == case["name"])).first():

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from intake import emails, questionnaire, rules
 from intake.extensions import db
+from intake.mail import emails
 from intake.models import (
     BookingRequest,
     Draft,
@@ -20,7 +20,8 @@ from intake.models import (
     Submission,
     utcnow,
 )
-from intake.rulesets import compiled
+from intake.screening import questionnaire, rules
+from intake.staff.rules.rulesets import compiled
 
 #: Reference characters: no 0/O, 1/I/L or other look-alikes.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from intake import questionnaire
-from intake.conditions import CHOICE, NUMBER, FactSpec, is_number
-from intake.rules import RULE_FIELDS
+from intake.screening import questionnaire
+from intake.screening.conditions import CHOICE, NUMBER, FactSpec, is_number
+from intake.screening.rules import RULE_FIELDS
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from intake.conditions import (
+from intake.screening.conditions import (
     BOOLEAN,
     CHOICE,
     CHOICES,
@@ -1286,6 +1286,33 @@ def iter_answer_rows(answers: Mapping[str, Any]) -> Iterable[tuple[str, str, str
             if q.id not in answers or answers[q.id] is None:
                 continue
             yield step.section, q.label, answer_text(q, answers[q.id])
+
+
+def answer_sections(answers: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The answers in words grouped by section: [(section, [(question label, answer)])]."""
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+    for section, label, answer in iter_answer_rows(answers):
+        if not sections or sections[-1][0] != section:
+            sections.append((section, []))
+        sections[-1][1].append((label, answer))
+    return sections
+
+
+def answers_by_step(
+    answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT
+) -> list[tuple[Step, list[tuple[str, str, str]]]]:
+    """Each visible step with its answers in words, for "check your answers"."""
+    return [
+        (
+            step,
+            list(
+                iter_answer_rows(
+                    {k: v for k, v in answers.items() if ASKED_BY.get(k) in step.questions}
+                )
+            ),
+        )
+        for step in visible_steps(answers, min_age_self_consent)
+    ]
 
 
 def answer_text(question: Question, value: Any) -> str:

@@ -1,0 +1,166 @@
+"""The patient journey's forms: question pages (parsed by the questionnaire) and the booking
+request and "save for later" forms (Flask-WTF)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import phonenumbers
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from intake.forms import ChoiceView, FieldView, MultiCheckboxField, email_field, plain_text, strip
+from intake.patient.availability import DAYS, TIMES
+from intake.screening import questionnaire as q
+from intake.screening.conditions import referenced_facts
+
+
+class BookingForm(FlaskForm):
+    """A booking request: contact details, preferred times and consents."""
+
+    name = StringField(
+        "Full name",
+        validators=[
+            InputRequired("Enter your full name"),
+            Length(max=100, message="Name must be 100 characters or fewer"),
+            plain_text,
+        ],
+        filters=[strip],
+    )
+    email = email_field("We will send a confirmation here.")
+    phone = TelField(
+        "Phone number",
+        description="For international numbers include the country code, like +44.",
+        validators=[InputRequired("Enter a phone number")],
+    )
+    preferred_days = MultiCheckboxField(
+        "Which days suit you?",
+        description="Select all that apply.",
+        choices=DAYS,
+        validators=[Optional()],
+    )
+    preferred_times = MultiCheckboxField(
+        "What times of day suit you?",
+        description="Select all that apply.",
+        choices=TIMES,
+        validators=[Optional()],
+    )
+    message = TextAreaField(
+        "Anything else you would like to tell us? (optional)",
+        validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")],
+    )
+    consent_privacy = BooleanField(
+        "Privacy",
+        description="I have read the privacy notice and agree that the clinic stores my "
+        "answers to handle this request",
+        validators=[DataRequired("Confirm that you agree to the privacy notice")],
+    )
+    consent_contact = BooleanField(
+        "Contact",
+        description="The clinic may contact me by email or phone about this request",
+        validators=[DataRequired("Confirm that the clinic may contact you")],
+    )
+    #: The honeypot: hidden from people (the `honeypot` macro), filled in by bots.
+    website = StringField("Leave this empty")
+
+    def __init__(self, *args: Any, phone_region: str = "GB", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.phone_region = phone_region
+
+    def validate_phone(self, field: Any) -> None:
+        """A real phone number, stored in E.164 form."""
+        raw = (field.data or "").strip()
+        if len(raw) > 32:
+            raise ValidationError("Enter a phone number, like 07911 123456 or +44 7911 123456")
+        try:
+            number = phonenumbers.parse(raw, self.phone_region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise ValidationError("Enter a phone number, like 07911 123456 or +44 7911 123456")
+        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class SaveForLaterForm(FlaskForm):
+    """The email address a 'carry on later' link is sent to."""
+
+    email = email_field("We will send a link to this address and nothing else.")
+
+
+_KIND = {
+    q.YES_NO: "radios",
+    q.SINGLE: "radios",
+    q.MULTI: "checkboxes",
+    q.CHECKLIST: "checkboxes",
+    q.SCALE: "scale",
+    q.INTEGER: "number",
+    q.TEXT_KIND: "text",
+    q.DATE_KIND: "date",
+}
+
+
+def question_field(
+    question: q.Question,
+    values: list[str],
+    error: str = "",
+) -> FieldView:
+    """The view of one question, filled with the values to show."""
+    if question.kind == q.YES_NO:
+        choices = [ChoiceView("yes", "Yes"), ChoiceView("no", "No")]
+    elif question.kind == q.SCALE:
+        choices = [
+            ChoiceView(str(n), str(n))
+            for n in range(question.minimum or 0, (question.maximum or 10) + 1)
+        ]
+    else:
+        choices = [ChoiceView(str(c.value), c.label, c.hint) for c in question.choices]
+    hint = question.hint
+    if question.kind == q.SCALE and question.anchors[0]:
+        low, high = question.anchors
+        hint = f"0 means {low.lower()}, 10 means {high.lower()}."
+    return FieldView(
+        id=question.id,
+        name=question.id,
+        kind=_KIND[question.kind],
+        label=question.label,
+        hint=hint,
+        error=error,
+        values=values,
+        choices=choices,
+        none_label=question.none_label,
+        inputmode="numeric" if question.kind == q.INTEGER else "",
+        width="short" if question.kind in (q.INTEGER, q.DATE_KIND) else "",
+        max_length=question.max_length if question.kind == q.TEXT_KIND else None,
+        reveal=question.show_if is not None,
+    )
+
+
+def step_fields(
+    step: q.Step,
+    answers: Mapping[str, Any],
+    raw: Mapping[str, list[str]] | None,
+    errors: Mapping[str, str],
+    shown: list[q.Question],
+) -> list[FieldView]:
+    """The fields of a question page: the raw input after an error, else the saved answers."""
+    views = []
+    for question in step.questions:
+        if question not in shown and not _on_this_page(question, step):
+            continue
+        values = raw.get(question.id, []) if raw is not None else q.form_values(question, answers)
+        views.append(question_field(question, values, errors.get(question.id, "")))
+    return views
+
+
+def _on_this_page(question: q.Question, step: q.Step) -> bool:
+    """A conditional question whose condition is answered on this same page stays visible.
+
+    Without JavaScript it cannot appear when the earlier answer changes, so it is always shown
+    with a hint saying when to answer it; hidden ones are dropped when the page is saved.
+    """
+    if question.show_if is None:
+        return False
+    own = {item for other in step.questions for item in other.item_ids}
+    return any(fact in own for fact in referenced_facts(question.show_if))

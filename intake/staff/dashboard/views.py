@@ -1,0 +1,60 @@
+"""The dashboard (counts and charts) and the outbox page (emails waiting or failed)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from markupsafe import Markup
+
+from intake.extensions import db
+from intake.mail import outbox
+from intake.models import OutboxMessage
+from intake.screening import questionnaire
+from intake.screening.outcomes import OUTCOME_TEXT
+from intake.screening.rules import OUTCOMES
+from intake.staff.blueprint import bp
+from intake.staff.dashboard import charts, stats
+from intake.staff.requests import bookings
+
+
+@bp.get("/")
+def dashboard():
+    """Counts and charts: requests per week by outcome, the funnel, where drafts stop."""
+    weeks, counts = stats.weekly_outcomes()
+    funnel = stats.funnel()
+    abandoned = stats.abandoned_by_step()
+    abandoned_rows = [("Before the first page", abandoned.get(None, 0))] + [
+        (step.title, abandoned.get(step.id, 0)) for step in questionnaire.STEPS
+    ]
+    series = [
+        charts.Series(o, OUTCOME_TEXT[o].label, counts[o], charts.COLOURS[o]) for o in OUTCOMES
+    ]
+    return render_template(
+        "staff/dashboard/index.html",
+        new_count=bookings.count_new(),
+        weekly=Markup(charts.stacked_bars("Booking requests per week, by outcome", weeks, series)),
+        weekly_rows=[(week, [counts[o][i] for o in OUTCOMES]) for i, week in enumerate(weeks)],
+        funnel=Markup(charts.horizontal_bars("Started, completed, booking requested", funnel)),
+        funnel_rows=funnel,
+        abandoned=Markup(
+            charts.horizontal_bars(
+                "Unfinished questionnaires by last page saved", abandoned_rows, colour="#7a4a00"
+            )
+        ),
+        abandoned_rows=abandoned_rows,
+    )
+
+
+@bp.get("/outbox")
+def show_outbox():
+    """Emails waiting or failed, with the last error; retry now."""
+    return render_template("staff/dashboard/outbox.html", messages=outbox.undelivered())
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+def retry_message(message_id: int):
+    """Queue a pending or failed email to be sent now."""
+    message = db.get_or_404(OutboxMessage, message_id)
+    if outbox.retry(message):
+        db.session.commit()
+        flash("The email will be sent on the next delivery run.")
+    return redirect(url_for(".show_outbox"))

@@ -1,0 +1,104 @@
+"""The requests desk: the list with filters and search, CSV export, one request, its workflow
+and notes."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from intake.extensions import db
+from intake.forms import FieldView, wtf_field
+from intake.models import BookingRequest
+from intake.screening import questionnaire
+from intake.screening.rules import OUTCOMES
+from intake.staff.blueprint import bp
+from intake.staff.requests import bookings
+from intake.staff.requests.forms import NoteForm, filter_fields
+from intake.web import form_page, page_number
+
+
+@bp.get("/requests")
+def list_requests():
+    """Booking requests, newest first: filter, search, page."""
+    filters, errors = bookings.RequestFilter.from_args(request.args)
+    page = page_number()
+    items, pages = bookings.page_of(filters.query(), page)
+    fields = filter_fields(request.args, errors, OUTCOMES, bookings.STATUSES)
+    return render_template(
+        "staff/requests/list.html",
+        items=items,
+        filters=filters,
+        fields=fields,
+        errors=[f for f in fields if f.error],
+        page=min(page, pages),
+        pages=pages,
+        new_count=bookings.count_new(),
+        statuses=bookings.STATUSES,
+    )
+
+
+@bp.get("/requests.csv")
+def export_requests():
+    """The filtered requests as CSV (audited)."""
+    filters, _ = bookings.RequestFilter.from_args(request.args)
+    csv_text = bookings.export(filters)
+    db.session.commit()
+    return Response(
+        csv_text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=booking-requests.csv"},
+    )
+
+
+@bp.get("/requests/<int:request_id>")
+def show_request(request_id: int):
+    """One request: contact, outcome and fired rules, scores, answers, emails, notes."""
+    booking = db.get_or_404(BookingRequest, request_id)
+    bookings.record_view(booking)
+    db.session.commit()
+    return _request_page(booking, NoteForm())
+
+
+def _request_page(booking: BookingRequest, note_form: NoteForm, status_error: str = ""):
+    note_field = wtf_field(note_form.body)
+    errors = [note_field] if note_field.error else []
+    if status_error:
+        errors.append(FieldView("status", "status", "text", "Status", error=status_error))
+    return form_page(
+        "staff/requests/show.html",
+        errors,
+        booking=booking,
+        submission=booking.submission,
+        sections=questionnaire.answer_sections(booking.submission.answers),
+        emails=bookings.emails_of(booking),
+        notes=bookings.notes_of(booking),
+        note_field=note_field,
+        next_statuses=bookings.TRANSITIONS[booking.status],
+        status_error=status_error,
+    )
+
+
+@bp.post("/requests/<int:request_id>/status")
+def change_status(request_id: int):
+    """Move a request along new → contacted → booked | declined → closed."""
+    booking = db.get_or_404(BookingRequest, request_id)
+    status = request.form.get("status", "")
+    try:
+        bookings.change_status(booking, status)
+    except bookings.WorkflowError as error:
+        return _request_page(booking, NoteForm(), status_error=str(error))
+    db.session.commit()
+    flash(f"Status changed to {status}.")
+    return redirect(url_for(".show_request", request_id=booking.id))
+
+
+@bp.post("/requests/<int:request_id>/notes")
+def add_note(request_id: int):
+    """Add a note to a request's thread."""
+    booking = db.get_or_404(BookingRequest, request_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _request_page(booking, form)
+    bookings.add_note(booking, current_user, form.body.data)
+    db.session.commit()
+    return redirect(url_for(".show_request", request_id=booking.id) + "#notes")
