@@ -20,10 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from intake import create_app, rulesets  # noqa: E402
+from intake import create_app  # noqa: E402
 from intake.extensions import db  # noqa: E402
 from intake.models import Submission  # noqa: E402
 from intake.screening import questionnaire, rules  # noqa: E402
+from intake.staff.rules import rulesets  # noqa: E402
 
 
 def _generator():

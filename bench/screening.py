@@ -24,8 +24,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from intake.screening import branching, facts, rules, scoring
 from intake.screening import questionnaire as q
-from intake.screening import rules, scoring
+from intake.screening.answers import validate_answers
 
 TARGET_PER_SECOND = 20_000
 WORDS = ("running", "football", "garden", "walk", "dog", "lifting", "desk", "swim", "yoga")
@@ -82,11 +83,11 @@ def generate(n: int, seed: int, min_age: int) -> list[dict[str, Any]]:
     answer_sets = []
     for _ in range(n):
         answers: dict[str, Any] = {}
-        step = q.next_step(answers, None, min_age)
+        step = branching.next_step(answers, None, min_age)
         while step is not None:
             for question in step.questions:
                 # Re-derive per question: a show-if can depend on this page's earlier answers.
-                if not q.question_is_shown(question, q.derive(answers, min_age)):
+                if not branching.question_is_shown(question, facts.derive(answers, min_age)):
                     continue
                 if not question.required and rng.random() < 0.5:
                     continue
@@ -95,7 +96,7 @@ def generate(n: int, seed: int, min_age: int) -> list[dict[str, Any]]:
                     answers.update(value)
                 else:
                     answers[question.id] = value
-            step = q.next_step(answers, step.id, min_age)
+            step = branching.next_step(answers, step.id, min_age)
         answer_sets.append(answers)
     return answer_sets
 
@@ -139,14 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     answer_sets = generate(args.n, args.seed, min_age)
     generated_in = time.perf_counter() - start
-    invalid = sum(1 for answers in answer_sets if q.validate_answers(answers, min_age))
+    invalid = sum(1 for answers in answer_sets if validate_answers(answers, min_age))
     mean_answers = sum(len(a) for a in answer_sets) / len(answer_sets)
 
     def screen(answers: dict) -> rules.Screening:
         return rules.screen(answers, ruleset)
 
     def derive(answers: dict) -> dict:
-        return q.derive(answers, min_age)
+        return facts.derive(answers, min_age)
 
     derived = [derive(answers) for answers in answer_sets]
 
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"default rule set: {len(ruleset.active)} active rules; best of {args.runs} runs:")
     report("rules.screen (everything)", screen_s, n)
-    report("  of which questionnaire.derive", derive_s, n)
+    report("  of which facts.derive", derive_s, n)
     report("  of which scoring.compute_scores", scores_s, n)
 
     per_second = n / screen_s

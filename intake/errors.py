@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, session
+from flask import Flask, redirect, render_template, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -33,9 +33,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        code = error.code or 500
-        title, advice = _TITLES.get(code, (error.name, "Please go back and try again."))
-        return render_template("errors/error.html", title=title, advice=advice, code=code), code
+        return _error_page(error.code or 500, error.name)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -51,8 +49,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(QuestionnaireIncomplete)
     def incomplete(error: QuestionnaireIncomplete):
         db.session.rollback()
-        from flask import redirect, url_for
-
         return redirect(url_for("patient.question_page", step_id=error.step.id))
 
     @app.errorhandler(NoRuleSet)
@@ -68,5 +64,9 @@ def register(app: Flask) -> None:
 
 def _server_error():
     db.session.rollback()
-    title, advice = _TITLES[500]
-    return render_template("errors/error.html", title=title, advice=advice, code=500), 500
+    return _error_page(500)
+
+
+def _error_page(code: int, name: str = ""):
+    title, advice = _TITLES.get(code, (name, "Please go back and try again."))
+    return render_template("errors/error.html", title=title, advice=advice, code=code), code

@@ -97,7 +97,7 @@ class FieldView:
     @property
     def anchor(self) -> str:
         """The element the error summary links to."""
-        return f"{self.id}-1" if self.choices else self.id
+        return f"{self.id}-1" if self.choices and self.kind != "select" else self.id
 
     @property
     def value(self) -> str:
@@ -115,20 +115,23 @@ def wtf_field(form_field: Any) -> FieldView:
         "TextAreaField": "textarea",
         "MultiCheckboxField": "checkboxes",
         "BooleanField": "checkboxes",
+        "SelectField": "select",
+        "DateField": "date",
     }[form_field.type]
     if form_field.type == "BooleanField":
         choices = [ChoiceView("y", form_field.description)]
         values = ["y"] if form_field.data else []
         label = form_field.label.text
-    elif kind == "checkboxes":
-        choices = [ChoiceView(choice.value, choice.label) for choice in form_field.choices]
-        values = [str(v) for v in (form_field.data or [])]
+    elif kind in ("checkboxes", "select"):
+        choices = [ChoiceView(str(choice.value), choice.label) for choice in form_field.choices]
+        data = form_field.data if kind == "checkboxes" else [form_field.data]
+        values = [str(v) for v in (data or []) if v is not None]
         label = form_field.label.text
     else:
         choices = []
         # Passwords are never sent back to the browser.
         keep = isinstance(form_field.data, str) and kind != "password"
-        values = [form_field.data] if keep else []
+        values = [form_field._value()] if kind == "date" else [form_field.data] if keep else []
         label = form_field.label.text
     autocomplete = {
         "name": "name",
@@ -150,6 +153,7 @@ def wtf_field(form_field: Any) -> FieldView:
         choices=choices,
         autocomplete=autocomplete,
         inputmode="tel" if kind == "tel" else "",
+        width="short" if kind == "date" else "",
         max_length=_max_length(form_field) if kind == "textarea" else None,
     )
 

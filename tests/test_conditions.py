@@ -5,55 +5,23 @@ from typing import Any
 
 import pytest
 
+from intake.screening.condition_words import describe, validate_condition
 from intake.screening.conditions import (
     BOOLEAN,
     CHOICE,
     CHOICES,
     DATE,
+    NO_CONSTRAINT,
     NUMBER,
     OPERATORS,
     TEXT,
     ConditionError,
-    FactSpec,
+    Constraint,
     compile_condition,
-    describe,
     explain,
     referenced_facts,
-    validate_condition,
 )
-
-#: A small, hand-made data dictionary so every message below is exact.
-DICTIONARY: dict[str, FactSpec] = {
-    spec.id: spec
-    for spec in (
-        FactSpec("age", "Age", NUMBER, minimum=1, maximum=120),
-        FactSpec("anticoagulant", "Takes blood thinners", BOOLEAN),
-        FactSpec("pregnant", "Pregnant", BOOLEAN),
-        FactSpec(
-            "pain_onset",
-            "How the pain started",
-            CHOICE,
-            ("sport", "work", "gradual"),
-            ("During sport", "At work", "Gradually"),
-        ),
-        FactSpec(
-            "medication_classes",
-            "Medicines",
-            CHOICES,
-            ("nsaid", "opioid"),
-            ("Anti-inflammatory painkillers", "Opioid painkillers"),
-        ),
-        FactSpec(
-            "pregnancy_trimester",
-            "Trimester",
-            CHOICE,
-            (1, 2, 3),
-            ("Up to 12 weeks", "13 to 26 weeks", "27 weeks or more"),
-        ),
-        FactSpec("sport_name", "Sport", TEXT),
-        FactSpec("sport_injury_date", "Injury date", DATE),
-    )
-}
+from tests.dictionary import DICTIONARY
 
 
 def holds(cond: dict, facts: Mapping[str, Any]) -> bool:
@@ -123,6 +91,87 @@ def test_every_operator_has_a_firing_and_a_quiet_row() -> None:
     fires = {row[0] for row in OPERATOR_ROWS if row[3]}
     quiet = {row[0] for row in OPERATOR_ROWS if not row[3]}
     assert fires == set(OPERATORS) == quiet
+
+
+#: What each operator says about its fact's possible values (rule_analysis combines these).
+CONSTRAINT_ROWS = [
+    # (operator, value, fact, constraint)
+    ("eq", 50, "age", Constraint(bounds=(50, 50))),
+    ("eq", "sport", "pain_onset", Constraint(allowed=frozenset({("str", "sport")}))),
+    (
+        "eq",
+        "car",
+        "pain_onset",
+        Constraint(allowed=frozenset({("str", "car")}), impossible=True),
+    ),
+    ("eq", 1, "mystery", Constraint(allowed=frozenset({("int", 1)}))),
+    ("ne", "sport", "pain_onset", Constraint(excluded=frozenset({("str", "sport")}))),
+    (
+        "in",
+        ["sport", 1],
+        "pain_onset",
+        Constraint(allowed=frozenset({("str", "sport"), ("int", 1)})),
+    ),
+    ("in", "sport", "pain_onset", Constraint(allowed=frozenset())),
+    ("contains", "nsaid", "medication_classes", NO_CONSTRAINT),
+    ("ge", 50, "age", Constraint(bounds=(50, float("inf")))),
+    ("ge", "50", "age", NO_CONSTRAINT),
+    ("ge", 50, "mystery", NO_CONSTRAINT),
+    ("le", 50, "age", Constraint(bounds=(float("-inf"), 50))),
+    ("gt", 50, "age", Constraint(bounds=(51, float("inf")))),  # ages are whole numbers
+    ("gt", 5, "peg.score", Constraint(bounds=(5 + 1e-9, float("inf")))),  # scores need not be
+    ("lt", 20, "age", Constraint(bounds=(float("-inf"), 19))),
+    ("lt", 5, "peg.score", Constraint(bounds=(float("-inf"), 5 - 1e-9))),
+    ("is_true", None, "anticoagulant", Constraint(allowed=frozenset({("bool", True)}))),
+    ("is_false", None, "anticoagulant", Constraint(allowed=frozenset({("bool", False)}))),
+    ("is_answered", None, "age", NO_CONSTRAINT),
+]
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "fact", "constraint"),
+    CONSTRAINT_ROWS,
+    ids=[f"{row[0]}-{row[2]}-{row[1]}" for row in CONSTRAINT_ROWS],
+)
+def test_operator_constraint(operator: str, value: Any, fact: str, constraint: Constraint) -> None:
+    assert OPERATORS[operator].constrain(value, DICTIONARY.get(fact)) == constraint
+
+
+def test_every_operator_has_a_constraint_row() -> None:
+    assert {row[0] for row in CONSTRAINT_ROWS} == set(OPERATORS)
+
+
+VALUE_KIND_ROWS = [
+    # (operator, takes a value, takes a list)
+    ("eq", True, False),
+    ("ne", True, False),
+    ("in", True, True),
+    ("contains", True, False),
+    ("ge", True, False),
+    ("le", True, False),
+    ("gt", True, False),
+    ("lt", True, False),
+    ("is_true", False, False),
+    ("is_false", False, False),
+    ("is_answered", False, False),
+]
+
+
+@pytest.mark.parametrize(("operator", "takes_value", "takes_list"), VALUE_KIND_ROWS)
+def test_operator_value_kind(operator: str, takes_value: bool, takes_list: bool) -> None:
+    op = OPERATORS[operator]
+    assert (op.takes_value, op.takes_list) == (takes_value, takes_list)
+
+
+def test_operator_table_is_complete() -> None:
+    """Every entry says everything an operator needs: words, value kind, types, meaning."""
+    assert [row[0] for row in VALUE_KIND_ROWS] == list(OPERATORS)
+    types = {BOOLEAN, NUMBER, TEXT, CHOICE, CHOICES, DATE}
+    for name, op in OPERATORS.items():
+        assert op.name == name and op.words
+        assert op.value in ("none", "scalar", "list", "number")
+        assert op.fact_types and op.fact_types <= types
+        assert callable(op.build) and callable(op.constrain)
 
 
 # --- Strict typing -------------------------------------------------------------------------
@@ -572,7 +621,14 @@ DESCRIBE_ROWS = [
     ("is-yes", {"fact": "anticoagulant", "op": "is_true"}, "Takes blood thinners is Yes"),
     ("is-no", {"fact": "anticoagulant", "op": "is_false"}, "Takes blood thinners is No"),
     ("at-least", {"fact": "age", "op": "ge", "value": 50}, "Age is at least 50"),
+    ("at-most", {"fact": "age", "op": "le", "value": 50}, "Age is at most 50"),
+    ("more-than", {"fact": "age", "op": "gt", "value": 50}, "Age is more than 50"),
     ("under", {"fact": "age", "op": "lt", "value": 20}, "Age is under 20"),
+    (
+        "is-not",
+        {"fact": "pain_onset", "op": "ne", "value": "work"},
+        "How the pain started is not At work",
+    ),
     (
         "choice-label",
         {"fact": "pain_onset", "op": "eq", "value": "sport"},
@@ -646,6 +702,11 @@ DESCRIBE_ROWS = [
 )
 def test_describe(cond: Any, words: str) -> None:
     assert describe(cond, DICTIONARY) == words
+
+
+def test_every_operator_is_described() -> None:
+    described = {row[1].get("op") for row in DESCRIBE_ROWS if isinstance(row[1], dict)}
+    assert set(OPERATORS) <= described
 
 
 def test_choice_label_of_unknown_value_is_the_value() -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from intake.screening import questionnaire as q
-from intake.screening import rules
+from intake.screening import rules, ruleset_format
+from intake.screening.answers import validate_answers
+from intake.screening.branching import prune
 from tests.answers import none_of
 from tests.answers import patient as base_answers
 
@@ -18,7 +19,7 @@ RULES = {rule.id: rule for rule in DEFAULT.rules}
 def neck_answers(**overrides: Any) -> dict[str, Any]:
     """The same patient with neck pain only: no back-pain pages, so no red flags."""
     answers = base_answers(pain_regions=["neck"], **overrides)
-    return q.prune(answers)
+    return prune(answers)
 
 
 def long_back_pain(**overrides: Any) -> dict[str, Any]:
@@ -28,14 +29,14 @@ def long_back_pain(**overrides: Any) -> dict[str, Any]:
 
 
 def ruleset_with_consent_age(age: int) -> rules.RuleSet:
-    data = rules.default_data()
+    data = ruleset_format.default_data()
     data["settings"]["min_age_self_consent"] = age
     return rules.compile_ruleset(data)
 
 
 def test_base_answers_are_valid_indicated_and_suitable() -> None:
     for answers in (base_answers(), neck_answers(), long_back_pain()):
-        assert q.validate_answers(answers) == {}
+        assert validate_answers(answers) == {}
         screening = rules.screen(answers)
         assert (screening.outcome, screening.fired_ids, screening.indicated) == (
             "suitable",
@@ -48,7 +49,7 @@ def test_base_answers_are_valid_indicated_and_suitable() -> None:
 
 
 def test_default_rules_validate_with_no_problems() -> None:
-    assert rules.validate(rules.default_data()) == []
+    assert ruleset_format.validate(ruleset_format.default_data()) == []
     assert DEFAULT.min_age_self_consent == 18
 
 
@@ -569,7 +570,7 @@ BOUNDARY_ROWS: list[tuple[str, str, dict, bool, str]] = [
     ids=[row[0] for row in BOUNDARY_ROWS],
 )
 def test_rule_at_its_boundary(rule_id: str, answers: dict, fires: bool, outcome: str) -> None:
-    assert q.validate_answers(answers) == {}, "the answers must be ones a patient could give"
+    assert validate_answers(answers) == {}, "the answers must be ones a patient could give"
     screening = rules.screen(answers)
     assert (rule_id in screening.fired_ids) is fires
     assert screening.outcome == outcome
@@ -676,7 +677,7 @@ CONSENT_ROWS = [
 )
 def test_consent_and_age(min_age: int, answers: dict, outcome: str, fired: list[str]) -> None:
     ruleset = DEFAULT if min_age == 18 else ruleset_with_consent_age(min_age)
-    assert q.validate_answers(answers, min_age) == {}
+    assert validate_answers(answers, min_age) == {}
     screening = rules.screen(answers, ruleset)
     assert screening.outcome == outcome
     assert screening.fired_ids == fired
@@ -684,7 +685,7 @@ def test_consent_and_age(min_age: int, answers: dict, outcome: str, fired: list[
 
 def test_minor_without_the_guardian_answer_is_not_advised() -> None:
     answers = base_answers(age=16)
-    assert q.validate_answers(answers) == {"guardian_consent_given": "Select an answer"}
+    assert validate_answers(answers) == {"guardian_consent_given": "Select an answer"}
     assert rules.screen(answers).outcome == "not_advised"
 
 
@@ -759,7 +760,7 @@ MEDICATION_ROWS = [
     ids=[row[0] for row in MEDICATION_ROWS],
 )
 def test_medication_rules(answers: dict, outcome: str, fired: list[str]) -> None:
-    assert q.validate_answers(answers) == {}
+    assert validate_answers(answers) == {}
     screening = rules.screen(answers)
     assert screening.outcome == outcome
     assert screening.fired_ids == fired
@@ -799,7 +800,7 @@ def test_red_flags_with_needling_precautions_emergency_wins() -> None:
         pregnancy_trimester=1,
         **{MEDS: ["anticoagulant", "nsaid", "opioid"]},
     )
-    assert q.validate_answers(answers) == {}
+    assert validate_answers(answers) == {}
     screening = rules.screen(answers)
     assert screening.outcome == "emergency"
     assert screening.fired_ids == [
@@ -824,7 +825,7 @@ def test_see_doctor_beats_absolute_contraindications() -> None:
 
 def test_not_indicated_without_pain() -> None:
     answers = base_answers(nprs_now=0, peg_pain_avg_week=0)
-    assert q.validate_answers(answers) == {}
+    assert validate_answers(answers) == {}
     screening = rules.screen(answers)
     assert (screening.outcome, screening.indicated) == ("not_indicated", False)
     assert rules.screen(base_answers(nprs_now=0, peg_pain_avg_week=1)).outcome == "suitable"

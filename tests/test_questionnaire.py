@@ -10,7 +10,22 @@ from hypothesis import strategies as st
 
 from intake.screening import questionnaire as q
 from intake.screening import rules
+from intake.screening.answers import (
+    first_unanswered_step,
+    form_values,
+    parse_step,
+    parse_value,
+    validate_answers,
+)
+from intake.screening.branching import (
+    next_step,
+    previous_step,
+    prune,
+    visible_questions,
+    visible_steps,
+)
 from intake.screening.conditions import BOOLEAN, CHOICE, CHOICES, NUMBER
+from intake.screening.facts import derive
 from tests.answers import none_of, patient
 
 CHECKLIST_ITEMS = {
@@ -27,17 +42,17 @@ CHECKLIST_ITEMS = {
 
 
 def step_ids(answers: dict, min_age: int = q.MIN_AGE_SELF_CONSENT) -> list[str]:
-    return [step.id for step in q.visible_steps(answers, min_age)]
+    return [step.id for step in visible_steps(answers, min_age)]
 
 
 def shown(question_id: str, answers: dict, min_age: int = q.MIN_AGE_SELF_CONSENT) -> bool:
     question = q.QUESTIONS[question_id]
     step = next(s for s in q.STEPS if question in s.questions)
-    return question in q.visible_questions(step, answers, min_age)
+    return question in visible_questions(step, answers, min_age)
 
 
 def test_the_helper_patient_is_valid() -> None:
-    assert q.validate_answers(patient()) == {}
+    assert validate_answers(patient()) == {}
     assert rules.screen(patient()).outcome == "suitable"
 
 
@@ -274,47 +289,47 @@ def test_guardian_question_follows_the_self_consent_age(
 
 def test_next_and_previous_step_with_back_pain() -> None:
     answers = patient()
-    assert q.next_step(answers, None).id == "about_you"
-    assert q.next_step(answers, "about_you").id == "your_pain"
-    assert q.next_step(answers, "pain_impact").id == "back_warning_signs"
-    assert q.next_step(answers, "back_warning_signs").id == "back_pain_outlook"
-    assert q.next_step(answers, "back_pain_outlook").id == "medication"
-    assert q.next_step(answers, "goals") is None
-    assert q.previous_step(answers, "medication").id == "back_pain_outlook"
-    assert q.previous_step(answers, "back_warning_signs").id == "pain_impact"
-    assert q.previous_step(answers, "about_you") is None
+    assert next_step(answers, None).id == "about_you"
+    assert next_step(answers, "about_you").id == "your_pain"
+    assert next_step(answers, "pain_impact").id == "back_warning_signs"
+    assert next_step(answers, "back_warning_signs").id == "back_pain_outlook"
+    assert next_step(answers, "back_pain_outlook").id == "medication"
+    assert next_step(answers, "goals") is None
+    assert previous_step(answers, "medication").id == "back_pain_outlook"
+    assert previous_step(answers, "back_warning_signs").id == "pain_impact"
+    assert previous_step(answers, "about_you") is None
 
 
 def test_next_and_previous_step_without_back_pain() -> None:
     answers = patient(pain_regions=["neck"])
-    assert q.next_step(answers, "pain_impact").id == "medication"
-    assert q.previous_step(answers, "medication").id == "pain_impact"
+    assert next_step(answers, "pain_impact").id == "medication"
+    assert previous_step(answers, "medication").id == "pain_impact"
     # A page that has just become hidden still leads on to the next shown page.
-    assert q.next_step(answers, "back_warning_signs").id == "medication"
+    assert next_step(answers, "back_warning_signs").id == "medication"
 
 
 def test_next_step_through_sports_and_widespread_pages() -> None:
     answers = patient(
         pain_regions=["lower_back", "neck", "shoulder", "hip_buttock"], pain_onset="sport"
     )
-    assert q.next_step(answers, "back_pain_outlook").id == "sports_injury"
-    assert q.next_step(answers, "sports_injury").id == "widespread_pain"
-    assert q.previous_step(answers, "medication").id == "widespread_pain"
+    assert next_step(answers, "back_pain_outlook").id == "sports_injury"
+    assert next_step(answers, "sports_injury").id == "widespread_pain"
+    assert previous_step(answers, "medication").id == "widespread_pain"
 
 
 def test_a_typical_back_pain_patient_sees_at_most_8_pages_and_40_questions() -> None:
     for answers in (patient(), patient(pain_duration="over_12_weeks")):
-        steps = q.visible_steps(answers)
-        questions = [qu for step in steps for qu in q.visible_questions(step, answers)]
+        steps = visible_steps(answers)
+        questions = [qu for step in steps for qu in visible_questions(step, answers)]
         assert len(steps) <= 8
         assert len(questions) <= 40
 
 
 def test_first_unanswered_step() -> None:
-    assert q.first_unanswered_step({}).id == "about_you"
-    assert q.first_unanswered_step(patient()) is None
-    assert q.first_unanswered_step(patient(sb3_walk_short=None)).id == "back_pain_outlook"
-    assert q.first_unanswered_step(patient(pain_onset="sport")).id == "sports_injury"
+    assert first_unanswered_step({}).id == "about_you"
+    assert first_unanswered_step(patient()) is None
+    assert first_unanswered_step(patient(sb3_walk_short=None)).id == "back_pain_outlook"
+    assert first_unanswered_step(patient(pain_onset="sport")).id == "sports_injury"
 
 
 # --- prune ---------------------------------------------------------------------------------
@@ -329,7 +344,7 @@ SPORT = {
 
 def test_prune_keeps_a_consistent_answer_set() -> None:
     answers = patient(pain_onset="sport", **SPORT)
-    assert q.prune(answers) == answers
+    assert prune(answers) == answers
 
 
 PRUNE_ROWS = [
@@ -377,7 +392,7 @@ PRUNE_ROWS = [
     ("answers", "dropped"), [row[1:] for row in PRUNE_ROWS], ids=[row[0] for row in PRUNE_ROWS]
 )
 def test_prune_drops_answers_of_hidden_pages_and_questions(answers: dict, dropped: list) -> None:
-    pruned = q.prune(answers)
+    pruned = prune(answers)
     assert set(answers) - set(pruned) == set(dropped)
     assert all(pruned[key] == answers[key] for key in pruned)
 
@@ -479,7 +494,7 @@ ERROR_ROWS = [
 def test_parse_step_error_messages(question_id: str, raw: list[str], message: str) -> None:
     step = step_of(question_id)
     answers = CONTEXT.get(question_id, {})
-    _, errors = q.parse_step(step, {question_id: raw}, answers)
+    _, errors = parse_step(step, {question_id: raw}, answers)
     assert errors[question_id] == message
 
 
@@ -510,7 +525,7 @@ VALUE_ROWS = [
     ids=[row[0] for row in VALUE_ROWS],
 )
 def test_parse_value(question_id: str, raw: Any, value: Any) -> None:
-    parsed = q.parse_value(q.QUESTIONS[question_id], raw)
+    parsed = parse_value(q.QUESTIONS[question_id], raw)
     assert parsed == value
     assert type(parsed) is type(value)
 
@@ -518,7 +533,7 @@ def test_parse_value(question_id: str, raw: Any, value: Any) -> None:
 def test_parse_step_turns_a_checklist_into_booleans() -> None:
     step = q.STEPS_BY_ID["back_warning_signs"]
     form = {"rf_urgent_checklist": ["rf_bladder", "rf_fever"], "rf_other_checklist": ["none"]}
-    updated, errors = q.parse_step(step, form, {"pain_regions": ["lower_back"]})
+    updated, errors = parse_step(step, form, {"pain_regions": ["lower_back"]})
     assert errors == {}
     assert {item: updated[item] for item in CHECKLIST_ITEMS["rf_urgent_checklist"]} == {
         item: item in ("rf_bladder", "rf_fever") for item in CHECKLIST_ITEMS["rf_urgent_checklist"]
@@ -540,7 +555,7 @@ def test_parse_step_drops_hidden_conditional_questions() -> None:
         "unable_to_consent": ["nonsense"],
     }
     before = patient(pregnant=True, pregnancy_trimester=1)
-    updated, errors = q.parse_step(step, form, before)
+    updated, errors = parse_step(step, form, before)
     assert errors == {}
     assert updated["pregnant"] is False
     for hidden in ("pregnancy_trimester", "guardian_consent_given", "unable_to_consent"):
@@ -554,7 +569,7 @@ def test_parse_step_requires_questions_shown_by_this_page() -> None:
         "pregnant": ["yes"],
         "previous_needling": ["yes_reaction"],
     }
-    updated, errors = q.parse_step(step, form, {"sex": "female", "age": 16})
+    updated, errors = parse_step(step, form, {"sex": "female", "age": 16})
     assert updated["pregnant"] is True
     assert errors == {
         "pregnancy_trimester": "Select an answer",
@@ -565,7 +580,7 @@ def test_parse_step_requires_questions_shown_by_this_page() -> None:
 
 def test_parse_step_blank_answer_clears_the_earlier_one() -> None:
     step = q.STEPS_BY_ID["goals"]
-    updated, errors = q.parse_step(
+    updated, errors = parse_step(
         step, {"goals": ["less_pain"], "goal_notes": [""]}, patient(goal_notes="old")
     )
     assert errors == {}
@@ -576,8 +591,8 @@ def test_parse_step_blank_answer_clears_the_earlier_one() -> None:
 def test_parse_step_with_min_age_self_consent() -> None:
     step = q.STEPS_BY_ID["needling_safety"]
     form = {"safety_checklist": ["none"], "previous_needling": ["no"]}
-    _, errors_16 = q.parse_step(step, form, {"sex": "male", "age": 17}, 16)
-    _, errors_18 = q.parse_step(step, form, {"sex": "male", "age": 17}, 18)
+    _, errors_16 = parse_step(step, form, {"sex": "male", "age": 17}, 16)
+    _, errors_18 = parse_step(step, form, {"sex": "male", "age": 17}, 18)
     assert errors_16 == {}
     assert errors_18 == {"guardian_consent_given": "Select an answer"}
 
@@ -609,9 +624,9 @@ ALL_QUESTIONS = [qu for step in q.STEPS for qu in step.questions]
 @pytest.mark.parametrize("question", ALL_QUESTIONS, ids=[qu.id for qu in ALL_QUESTIONS])
 def test_form_values_round_trip(question: q.Question) -> None:
     stored = sample_answers(question)
-    raw = q.form_values(question, stored)
+    raw = form_values(question, stored)
     assert raw
-    parsed = q.parse_value(question, raw)
+    parsed = parse_value(question, raw)
     if question.kind == q.CHECKLIST:
         assert parsed == stored
     else:
@@ -631,8 +646,8 @@ def test_form_values_round_trip(question: q.Question) -> None:
 )
 def test_form_values_round_trip_for_none_and_falsy(question_id: str, stored: dict) -> None:
     question = q.QUESTIONS[question_id]
-    raw = q.form_values(question, stored)
-    parsed = q.parse_value(question, raw)
+    raw = form_values(question, stored)
+    parsed = parse_value(question, raw)
     assert (parsed if question.kind == q.CHECKLIST else {question_id: parsed}) == stored
 
 
@@ -642,12 +657,12 @@ def test_round_trip_through_parse_step_for_every_kind(kind: str) -> None:
         pain_onset="sport", **SPORT, goal_notes="Garden again", medication_classes=["nsaid"]
     )
     checked = 0
-    for step in q.visible_steps(answers):
-        questions = [qu for qu in q.visible_questions(step, answers) if qu.kind == kind]
+    for step in visible_steps(answers):
+        questions = [qu for qu in visible_questions(step, answers) if qu.kind == kind]
         if not questions:
             continue
-        form = {qu.id: q.form_values(qu, answers) for qu in q.visible_questions(step, answers)}
-        updated, errors = q.parse_step(step, form, answers)
+        form = {qu.id: form_values(qu, answers) for qu in visible_questions(step, answers)}
+        updated, errors = parse_step(step, form, answers)
         assert errors == {}
         assert updated == answers
         checked += len(questions)
@@ -655,10 +670,10 @@ def test_round_trip_through_parse_step_for_every_kind(kind: str) -> None:
 
 
 def test_form_values_of_unanswered_or_wrong_values_is_empty() -> None:
-    assert q.form_values(q.QUESTIONS["age"], {}) == []
-    assert q.form_values(q.QUESTIONS["safety_checklist"], {}) == []
-    assert q.form_values(q.QUESTIONS["fibromyalgia_diagnosed"], {"fibromyalgia_diagnosed": 1}) == []
-    assert q.form_values(q.QUESTIONS["goals"], {"goals": "less_pain"}) == []
+    assert form_values(q.QUESTIONS["age"], {}) == []
+    assert form_values(q.QUESTIONS["safety_checklist"], {}) == []
+    assert form_values(q.QUESTIONS["fibromyalgia_diagnosed"], {"fibromyalgia_diagnosed": 1}) == []
+    assert form_values(q.QUESTIONS["goals"], {"goals": "less_pain"}) == []
 
 
 # --- validate_answers ----------------------------------------------------------------------
@@ -752,18 +767,16 @@ def test_validate_answers(changes: dict, errors: dict) -> None:
             answers.pop(key, None)
         else:
             answers[key] = value
-    assert q.validate_answers(answers) == errors
+    assert validate_answers(answers) == errors
 
 
 @pytest.mark.parametrize("garbage", [None, 3, "age=3", ["age"], (("age", 3),)], ids=repr)
 def test_validate_answers_of_a_non_mapping(garbage: Any) -> None:
-    assert q.validate_answers(garbage) == {
-        "": "Answers must be a mapping of question ids to values"
-    }
+    assert validate_answers(garbage) == {"": "Answers must be a mapping of question ids to values"}
 
 
 def test_validate_answers_of_an_empty_set_lists_the_first_pages() -> None:
-    errors = q.validate_answers({})
+    errors = validate_answers({})
     assert errors["age"] == "Enter an answer"
     assert errors["pain_regions"] == "Select at least one option"
     assert errors["safety_checklist"] == "Select all that apply, or 'None of these'"
@@ -772,11 +785,11 @@ def test_validate_answers_of_an_empty_set_lists_the_first_pages() -> None:
 
 def test_validate_answers_refuses_floats_duplicates_and_non_key_mappings() -> None:
     # Scoring counts only ints, so a float must not pass validation either.
-    assert q.validate_answers(patient(age=35.0)) == {"age": "must be a whole number"}
-    assert q.validate_answers(patient(pain_regions=["neck", "neck"])) == {
+    assert validate_answers(patient(age=35.0)) == {"age": "must be a whole number"}
+    assert validate_answers(patient(pain_regions=["neck", "neck"])) == {
         "pain_regions": "lists a choice more than once"
     }
-    assert q.validate_answers({1: 2}).get("1") == "is not a question of this questionnaire"
+    assert validate_answers({1: 2}).get("1") == "is not a question of this questionnaire"
 
 
 # --- derive --------------------------------------------------------------------------------
@@ -893,7 +906,7 @@ DERIVE_ROWS = [
 )
 def test_derive(answers: dict, expected: dict) -> None:
     before = repr(answers)
-    facts = q.derive(answers)
+    facts = derive(answers)
     assert {key: facts.get(key) for key in expected} == expected
     assert repr(answers) == before  # the answers themselves are never changed
 
@@ -930,13 +943,13 @@ ABSENT_ROWS = [
     ("answers", "absent"), [row[1:] for row in ABSENT_ROWS], ids=[row[0] for row in ABSENT_ROWS]
 )
 def test_derive_leaves_facts_unknown(answers: dict, absent: list[str]) -> None:
-    facts = q.derive(answers)
+    facts = derive(answers)
     assert [key for key in absent if key in facts] == []
 
 
 def test_derive_with_another_self_consent_age() -> None:
-    assert q.derive({"age": 17}, 16)["guardian_consent_required"] is False
-    assert q.derive({"age": 15}, 16)["guardian_consent_required"] is True
+    assert derive({"age": 17}, 16)["guardian_consent_required"] is False
+    assert derive({"age": 15}, 16)["guardian_consent_required"] is True
 
 
 @pytest.mark.parametrize(
@@ -1010,7 +1023,7 @@ FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 @FAST
 @given(st.one_of(answer_sets, non_dicts))
 def test_validate_answers_never_raises(answers: Any) -> None:
-    errors = q.validate_answers(answers)
+    errors = validate_answers(answers)
     assert isinstance(errors, dict)
     assert all(isinstance(k, str) and isinstance(v, str) and v for k, v in errors.items())
 
@@ -1026,10 +1039,10 @@ def test_screen_never_raises(answers: Any) -> None:
 @settings(max_examples=150, deadline=None)
 @given(answer_sets)
 def test_derive_and_prune_never_raise(answers: dict) -> None:
-    assert isinstance(q.derive(answers), dict)
-    pruned = q.prune(answers)
+    assert isinstance(derive(answers), dict)
+    pruned = prune(answers)
     assert set(pruned) <= set(answers)
-    assert q.prune(pruned) == pruned
+    assert prune(pruned) == pruned
 
 
 QUESTION_IDS = [qu.id for qu in ALL_QUESTIONS]
@@ -1064,7 +1077,7 @@ forms = st.dictionaries(
 @FAST
 @given(st.sampled_from(q.STEPS), forms, st.one_of(answer_sets, st.just(patient())))
 def test_parse_step_never_raises(step: q.Step, form: dict, answers: dict) -> None:
-    updated, errors = q.parse_step(step, form, answers)
+    updated, errors = parse_step(step, form, answers)
     assert isinstance(updated, dict)
     assert set(errors) <= {qu.id for qu in step.questions}
     assert all(isinstance(message, str) and message for message in errors.values())
@@ -1072,4 +1085,4 @@ def test_parse_step_never_raises(step: q.Step, form: dict, answers: dict) -> Non
 
 def test_today_is_accepted_as_a_date() -> None:
     today = dt.date.today()
-    assert q.parse_value(q.QUESTIONS["sport_injury_date"], [today.isoformat()]) == today.isoformat()
+    assert parse_value(q.QUESTIONS["sport_injury_date"], [today.isoformat()]) == today.isoformat()

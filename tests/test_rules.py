@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
-from intake.screening import rules
-from intake.screening.rules import Problem, RuleSetInvalid
+from intake.screening import rules, ruleset_format
+from intake.screening.rules import RuleSetInvalid
+from intake.screening.ruleset_format import Problem, dump_yaml, load_yaml
 
 EMERGENCY_MESSAGE = "Please get urgent help now: call {emergency_number}."
 
@@ -71,7 +72,7 @@ def small_ruleset() -> dict[str, Any]:
 
 
 def test_the_small_ruleset_is_valid() -> None:
-    assert rules.validate(small_ruleset()) == []
+    assert ruleset_format.validate(small_ruleset()) == []
 
 
 # --- validate ------------------------------------------------------------------------------
@@ -419,7 +420,7 @@ VALIDATE_ROWS = [
 def test_validate_reports_each_problem(change, problems: list[Problem]) -> None:
     data = small_ruleset()
     change(data)
-    assert rules.validate(data) == problems
+    assert ruleset_format.validate(data) == problems
     with pytest.raises(RuleSetInvalid) as raised:
         rules.compile_ruleset(data)
     assert raised.value.problems == problems
@@ -428,7 +429,7 @@ def test_validate_reports_each_problem(change, problems: list[Problem]) -> None:
 
 @pytest.mark.parametrize("garbage", [None, [], "rules", 3], ids=repr)
 def test_validate_a_non_mapping(garbage: Any) -> None:
-    assert rules.validate(garbage) == [
+    assert ruleset_format.validate(garbage) == [
         Problem("The rule set must be a mapping with 'rules', 'indication' and 'settings'.")
     ]
 
@@ -454,13 +455,13 @@ VALID_CHANGES = [
 def test_valid_variations_have_no_problems(change) -> None:
     data = small_ruleset()
     change(data)
-    assert rules.validate(data) == []
+    assert ruleset_format.validate(data) == []
     assert isinstance(rules.compile_ruleset(data), rules.RuleSet)
 
 
 def test_validate_against_another_dictionary() -> None:
     data = small_ruleset()
-    messages = [p.message for p in rules.validate(data, {})]
+    messages = [p.message for p in ruleset_format.validate(data, {})]
     assert "Rule 'rev' refers to question 'diabetes', which does not exist." in messages
 
 
@@ -655,21 +656,21 @@ def test_describe_a_rule() -> None:
 
 
 def test_yaml_round_trip_of_the_default_rules() -> None:
-    data = rules.default_data()
-    text = rules.dump_yaml(data)
-    again = rules.load_yaml(text)
+    data = ruleset_format.default_data()
+    text = dump_yaml(data)
+    again = load_yaml(text)
     assert again == data
-    assert rules.dump_yaml(again) == text
+    assert dump_yaml(again) == text
     assert rules.compile_ruleset(again).rules == rules.default_ruleset().rules
 
 
 def test_yaml_round_trip_of_a_small_ruleset() -> None:
     data = small_ruleset()
-    assert rules.load_yaml(rules.dump_yaml(data)) == data
+    assert load_yaml(dump_yaml(data)) == data
 
 
 def test_load_yaml_keeps_dates_as_iso_text() -> None:
-    data = rules.load_yaml(
+    data = load_yaml(
         "rules:\n  - id: a\n    reviewed: 2026-11-23\n  - id: b\n    reviewed: '2026-01-02'\n"
     )
     assert [r["reviewed"] for r in data["rules"]] == ["2026-11-23", "2026-01-02"]
@@ -679,13 +680,13 @@ def test_load_yaml_is_safe() -> None:
     import yaml
 
     with pytest.raises(yaml.YAMLError):
-        rules.load_yaml("!!python/object/apply:os.system ['true']")
+        load_yaml("!!python/object/apply:os.system ['true']")
 
 
 def test_default_data_is_fresh_each_time() -> None:
-    first = rules.default_data()
+    first = ruleset_format.default_data()
     first["rules"].clear()
-    assert rules.default_data()["rules"]
+    assert ruleset_format.default_data()["rules"]
 
 
 def test_compile_does_not_depend_on_later_changes_to_the_data() -> None:

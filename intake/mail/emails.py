@@ -9,7 +9,7 @@ from flask import current_app, render_template
 from intake.mail import outbox
 from intake.models import BookingRequest, Draft, OutboxMessage
 from intake.patient import availability
-from intake.screening import questionnaire
+from intake.screening import summary
 from intake.screening.outcomes import OUTCOME_TEXT
 from intake.screening.rules import render_message
 
@@ -40,12 +40,11 @@ def clinic_email_context(booking: BookingRequest) -> dict[str, Any]:
         "detail": _detail(),
         "booking": booking,
         "submission": submission,
-        "outcome": OUTCOME_TEXT[submission.outcome],
         "red_flags": [r for r in fired if r["safety"]],
         "precautions": [r for r in fired if not r["safety"] and r["outcome"] != "info"],
         "notes": [r for r in fired if r["outcome"] == "info"],
         "scores": submission.scores,
-        "sections": questionnaire.answer_sections(submission.answers),
+        "sections": summary.answer_sections(submission.answers),
         "days": availability.in_words(booking.preferred_days),
         "times": availability.in_words(booking.preferred_times),
         "staff_url": _staff_url(booking),

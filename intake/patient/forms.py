@@ -11,10 +11,22 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from intake.forms import ChoiceView, FieldView, MultiCheckboxField, email_field, plain_text, strip
+from intake.forms import (
+    ChoiceView,
+    FieldView,
+    MultiCheckboxField,
+    email_field,
+    plain_text,
+    strip,
+    wtf_field,
+)
 from intake.patient.availability import DAYS, TIMES
 from intake.screening import questionnaire as q
+from intake.screening.answers import form_values
 from intake.screening.conditions import referenced_facts
+
+#: BookingForm fields that are not rendered through the field macro.
+_NOT_SHOWN = frozenset({"website", "csrf_token"})
 
 
 class BookingForm(FlaskForm):
@@ -82,11 +94,19 @@ class BookingForm(FlaskForm):
             raise ValidationError("Enter a phone number, like 07911 123456 or +44 7911 123456")
         field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
+    def field_views(self) -> list[FieldView]:
+        """The fields people fill in, in order: not the honeypot or the CSRF token."""
+        return [wtf_field(field) for field in self if field.name not in _NOT_SHOWN]
+
 
 class SaveForLaterForm(FlaskForm):
     """The email address a 'carry on later' link is sent to."""
 
     email = email_field("We will send a link to this address and nothing else.")
+
+    def field_views(self) -> list[FieldView]:
+        """The one field, as the field macro shows it."""
+        return [wtf_field(self.email)]
 
 
 _KIND = {
@@ -108,7 +128,7 @@ def question_field(
 ) -> FieldView:
     """The view of one question, filled with the values to show."""
     if question.kind == q.YES_NO:
-        choices = [ChoiceView("yes", "Yes"), ChoiceView("no", "No")]
+        choices = [ChoiceView("yes", q.MESSAGES["yes"]), ChoiceView("no", q.MESSAGES["no"])]
     elif question.kind == q.SCALE:
         choices = [
             ChoiceView(str(n), str(n))
@@ -119,7 +139,9 @@ def question_field(
     hint = question.hint
     if question.kind == q.SCALE and question.anchors[0]:
         low, high = question.anchors
-        hint = f"0 means {low.lower()}, 10 means {high.lower()}."
+        hint = q.MESSAGES["scale_hint"].format(
+            minimum=question.minimum, maximum=question.maximum, low=low.lower(), high=high.lower()
+        )
     return FieldView(
         id=question.id,
         name=question.id,
@@ -149,7 +171,7 @@ def step_fields(
     for question in step.questions:
         if question not in shown and not _on_this_page(question, step):
             continue
-        values = raw.get(question.id, []) if raw is not None else q.form_values(question, answers)
+        values = raw.get(question.id, []) if raw is not None else form_values(question, answers)
         views.append(question_field(question, values, errors.get(question.id, "")))
     return views
 

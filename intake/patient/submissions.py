@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from flask import url_for
 from sqlalchemy import select, update
 
 from intake.extensions import db
@@ -20,7 +21,8 @@ from intake.models import (
     Submission,
     utcnow,
 )
-from intake.screening import questionnaire, rules
+from intake.screening import branching, questionnaire, rules
+from intake.screening.answers import first_unanswered_step, parse_step
 from intake.staff.rules.rulesets import compiled
 
 #: Reference characters: no 0/O, 1/I/L or other look-alikes.
@@ -83,6 +85,14 @@ def get_draft(draft_id: str | None) -> Draft:
     return draft
 
 
+def live_draft(draft_id: str | None) -> Draft | None:
+    """The live draft with this id, or None when it is gone or expired."""
+    try:
+        return get_draft(draft_id)
+    except DraftMissing:
+        return None
+
+
 def save_step(
     draft: Draft,
     step: questionnaire.Step,
@@ -97,11 +107,9 @@ def save_step(
     Saved only when error-free, or with `partial` (save and come back later) the valid
     answers are saved and the rest is asked again on return.
     """
-    answers, errors = questionnaire.parse_step(
-        step, form, draft.answers, ruleset.min_age_self_consent
-    )
+    answers, errors = parse_step(step, form, draft.answers, ruleset.min_age_self_consent)
     if not errors or partial:
-        draft.answers = questionnaire.prune(answers, ruleset.min_age_self_consent)
+        draft.answers = branching.prune(answers, ruleset.min_age_self_consent)
         draft.last_step = step.id
         draft.updated_at = utcnow()
         draft.expires_at = max(
@@ -113,8 +121,8 @@ def save_step(
 def complete(draft: Draft, version: RuleSetVersion, pain_band_cuts: tuple[int, int]) -> Submission:
     """Screen a finished draft and store it as a submission; the draft is closed and emptied."""
     ruleset = compiled(version)
-    answers = questionnaire.prune(draft.answers, ruleset.min_age_self_consent)
-    missing = questionnaire.first_unanswered_step(answers, ruleset.min_age_self_consent)
+    answers = branching.prune(draft.answers, ruleset.min_age_self_consent)
+    missing = first_unanswered_step(answers, ruleset.min_age_self_consent)
     if missing is not None:
         raise QuestionnaireIncomplete(missing)
     screening = rules.screen(answers, ruleset, pain_band_cuts=pain_band_cuts)
@@ -153,6 +161,15 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def email_resume_link(draft: Draft, email: str, ttl_seconds: int, base_url: str) -> int:
+    """Queue a 'carry on later' email with a new single-use link; returns the hours it works."""
+    token = create_resume_token(draft, ttl_seconds)
+    link = base_url.rstrip("/") + url_for("patient.resume", token=token)
+    hours = max(1, ttl_seconds // 3600)
+    emails.queue_resume_link(draft, email, link, hours=hours)
+    return hours
+
+
 def find_resume_token(token: str) -> ResumeToken:
     """The unused, unexpired token for a link; raises DraftMissing otherwise."""
     found = db.session.scalars(
@@ -181,6 +198,16 @@ def get_submission(token: str | None) -> Submission | None:
     if not isinstance(token, str):
         return None
     return db.session.scalars(select(Submission).where(Submission.token == token)).first()
+
+
+def reasons(submission: Submission, context: Mapping[str, str]) -> list[str]:
+    """Why the result is what it is, for the patient: the fired rules' patient messages filled
+    in from `context` (rules that are notes for staff only say nothing to the patient)."""
+    return [
+        rules.render_message(rule["patient_message"], context)
+        for rule in submission.fired
+        if rule["outcome"] != "info" and rule["patient_message"]
+    ]
 
 
 def booking_allowed(submission: Submission) -> bool:

@@ -12,11 +12,18 @@ A *fact* is an answer id, a derived fact or a score (``startback.risk``). Compar
 strict: the number 1 never equals the text "1" or True, and a comparison on a fact that was not
 answered is false (so ``{"not": ...}`` of it is true). Conditions are compiled once into
 closures; ``explain`` re-walks a condition only for rules that fired.
+
+Each comparison operator is one entry of ``OPERATORS``: its words, the value it takes, the
+fact types it works on, how it evaluates (``build`` makes a closure specialised to the value)
+and what it says about a fact's possible values (``constrain``, for spotting conditions that can
+never be true). Compiling, validating and describing conditions, the rule editor and rule
+analysis all read that table, so adding an operator means adding one entry (and its rows in
+tests/test_conditions.py). Validation and descriptions in words are in ``condition_words``.
 """
 
 from __future__ import annotations
 
-import difflib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,44 +59,55 @@ class FactSpec:
     def choice_label(self, value: Any) -> str:
         """The label shown to people for one of this fact's choice values."""
         for choice, label in zip(self.choices, self.choice_labels, strict=False):
-            if _strict_equal(choice, value):
+            if strict_equal(choice, value):
                 return label
         return str(value)
 
 
 @dataclass(frozen=True, slots=True)
+class Constraint:
+    """What one comparison says about the values its fact can have (see rule_analysis).
+
+    Answers are compared by key, (type name, value), so True and 1 stay different answers.
+    """
+
+    bounds: tuple[float, float] | None = None  # lowest and highest number it allows
+    allowed: frozenset | None = None  # value keys the fact must be one of
+    excluded: frozenset = frozenset()  # value keys the fact must not be
+    impossible: bool = False  # no answer to the fact can satisfy the comparison
+
+
+NO_CONSTRAINT = Constraint()
+
+Build = Callable[[str, Any], Predicate]
+Constrain = Callable[[Any, FactSpec | None], Constraint]
+
+
+@dataclass(frozen=True, slots=True)
 class Operator:
-    """One comparison of the closed operator table."""
+    """One comparison of the closed operator table: words, value, fact types, meaning."""
 
     name: str
     words: str  # how staff read it: "Age is at least 50"
     value: str  # what the value must be: none | scalar | list | number
     fact_types: frozenset[str]
+    build: Build  # (fact id, checked value) -> predicate over facts
+    constrain: Constrain  # (value, the fact's spec or None) -> what it allows
 
+    @property
+    def takes_value(self) -> bool:
+        """Whether a comparison with this operator has a value ("is Yes" has none)."""
+        return self.value != "none"
 
-_ORDERED = frozenset({NUMBER})
-_EQUATABLE = frozenset({BOOLEAN, NUMBER, TEXT, CHOICE, DATE})
+    @property
+    def takes_list(self) -> bool:
+        """Whether its value is a list of alternatives ("is one of")."""
+        return self.value == "list"
 
-#: The closed set of operators. Each has its own row in tests/test_conditions.py.
-OPERATORS: dict[str, Operator] = {
-    op.name: op
-    for op in (
-        Operator("eq", "is", "scalar", _EQUATABLE),
-        Operator("ne", "is not", "scalar", _EQUATABLE),
-        Operator("in", "is one of", "list", _EQUATABLE),
-        Operator("contains", "includes", "scalar", frozenset({CHOICES})),
-        Operator("ge", "is at least", "number", _ORDERED),
-        Operator("le", "is at most", "number", _ORDERED),
-        Operator("gt", "is more than", "number", _ORDERED),
-        Operator("lt", "is under", "number", _ORDERED),
-        Operator("is_true", "is Yes", "none", frozenset({BOOLEAN})),
-        Operator("is_false", "is No", "none", frozenset({BOOLEAN})),
-        Operator("is_answered", "is answered", "none", frozenset(_EQUATABLE | {CHOICES})),
-    )
-}
 
 _NUMBER_TYPES = (int, float)
 _COLLECTIONS = (list, tuple, frozenset, set)
+_INF = math.inf
 
 
 def is_number(value: Any) -> bool:
@@ -97,12 +115,175 @@ def is_number(value: Any) -> bool:
     return type(value) in _NUMBER_TYPES
 
 
-def _strict_equal(a: Any, b: Any) -> bool:
+def strict_equal(a: Any, b: Any) -> bool:
+    """Equality without coercion: True is not 1 and 1 is not "1", but 1 equals 1.0."""
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if is_number(a):
         return is_number(b) and a == b
     return type(a) is type(b) and a == b
+
+
+# --- How each operator evaluates: closures specialised to the value, built once ---------------
+
+
+def _equal(name: str, value: Any) -> Predicate:
+    if isinstance(value, bool):
+        return lambda facts: facts.get(name) is value
+    if is_number(value):
+        return lambda facts: type(x := facts.get(name)) in _NUMBER_TYPES and x == value
+    kind = type(value)
+    return lambda facts: type(x := facts.get(name)) is kind and x == value
+
+
+def _not_equal(name: str, value: Any) -> Predicate:
+    equal = _equal(name, value)
+    return lambda facts: facts.get(name) is not None and not equal(facts)
+
+
+def _one_of(name: str, value: list) -> Predicate:
+    values = tuple(value)
+    if all(type(v) is str for v in values):
+        texts = frozenset(values)
+        return lambda facts: type(x := facts.get(name)) is str and x in texts
+    return lambda facts: (
+        (x := facts.get(name)) is not None and any(strict_equal(x, v) for v in values)
+    )
+
+
+def _includes(name: str, value: Any) -> Predicate:
+    if type(value) is str:  # text equals only text, so plain `in` is already strict
+        return lambda facts: type(x := facts.get(name)) in _COLLECTIONS and value in x
+    return lambda facts: (
+        isinstance(x := facts.get(name), list | tuple | frozenset | set)
+        and any(strict_equal(item, value) for item in x)
+    )
+
+
+def _at_least(name: str, value: Any) -> Predicate:
+    return lambda facts: type(x := facts.get(name)) in _NUMBER_TYPES and x >= value
+
+
+def _at_most(name: str, value: Any) -> Predicate:
+    return lambda facts: type(x := facts.get(name)) in _NUMBER_TYPES and x <= value
+
+
+def _more_than(name: str, value: Any) -> Predicate:
+    return lambda facts: type(x := facts.get(name)) in _NUMBER_TYPES and x > value
+
+
+def _under(name: str, value: Any) -> Predicate:
+    return lambda facts: type(x := facts.get(name)) in _NUMBER_TYPES and x < value
+
+
+def _yes(name: str, value: Any) -> Predicate:
+    return lambda facts: facts.get(name) is True
+
+
+def _no(name: str, value: Any) -> Predicate:
+    return lambda facts: facts.get(name) is False
+
+
+def _answered(name: str, value: Any) -> Predicate:
+    return lambda facts: facts.get(name) is not None
+
+
+# --- What each operator allows, for spotting conditions that can never be true ---------------
+
+
+def _key(value: Any) -> tuple[str, Any]:
+    """Strict identity for comparing answer values (True is not 1)."""
+    return (type(value).__name__, value if not isinstance(value, list) else tuple(value))
+
+
+def _gap(spec: FactSpec) -> float:
+    """The step between neighbouring values of a number fact.
+
+    Answers (and facts derived from them) are whole numbers, so nothing lies between 19 and
+    20; scores may be fractions (the PEG score is a mean).
+    """
+    return 1 if spec.type == NUMBER and spec.origin in ("question", "derived") else 1e-9
+
+
+def _range(side: str, strict: bool) -> Constrain:
+    """The constraint of an order comparison: a "low" or "high" bound on a known number fact,
+    one step past the value when the comparison is strict."""
+
+    def constrain(value: Any, spec: FactSpec | None) -> Constraint:
+        if spec is None or not is_number(value):
+            return NO_CONSTRAINT
+        step = _gap(spec) if strict else 0
+        return Constraint(bounds=(value + step, _INF) if side == "low" else (-_INF, value - step))
+
+    return constrain
+
+
+def _equal_constraint(value: Any, spec: FactSpec | None) -> Constraint:
+    if spec is not None and is_number(value):
+        return Constraint(bounds=(value, value))
+    not_a_choice = (
+        spec is not None
+        and spec.type == CHOICE
+        and not any(_key(c) == _key(value) for c in spec.choices)
+    )
+    return Constraint(allowed=frozenset({_key(value)}), impossible=not_a_choice)
+
+
+def _not_equal_constraint(value: Any, spec: FactSpec | None) -> Constraint:
+    return Constraint(excluded=frozenset({_key(value)}))
+
+
+def _one_of_constraint(value: Any, spec: FactSpec | None) -> Constraint:
+    keys = frozenset(_key(v) for v in value) if isinstance(value, list) else frozenset()
+    return Constraint(allowed=keys)
+
+
+def _always(constraint: Constraint) -> Constrain:
+    return lambda value, spec: constraint
+
+
+_ONLY_YES = Constraint(allowed=frozenset({_key(True)}))
+_ONLY_NO = Constraint(allowed=frozenset({_key(False)}))
+_unconstrained = _always(NO_CONSTRAINT)
+
+_ORDERED = frozenset({NUMBER})
+_EQUATABLE = frozenset({BOOLEAN, NUMBER, TEXT, CHOICE, DATE})
+_YES_NO = frozenset({BOOLEAN})
+_MULTIPLE = frozenset({CHOICES})
+_ANY_TYPE = _EQUATABLE | _MULTIPLE
+
+#: The closed set of operators. Each has its own rows in tests/test_conditions.py.
+OPERATORS: dict[str, Operator] = {
+    op.name: op
+    for op in (
+        # name, words, value, fact types, how it evaluates, what it allows
+        Operator("eq", "is", "scalar", _EQUATABLE, _equal, _equal_constraint),
+        Operator("ne", "is not", "scalar", _EQUATABLE, _not_equal, _not_equal_constraint),
+        Operator("in", "is one of", "list", _EQUATABLE, _one_of, _one_of_constraint),
+        Operator("contains", "includes", "scalar", _MULTIPLE, _includes, _unconstrained),
+        Operator("ge", "is at least", "number", _ORDERED, _at_least, _range("low", strict=False)),
+        Operator("le", "is at most", "number", _ORDERED, _at_most, _range("high", strict=False)),
+        Operator("gt", "is more than", "number", _ORDERED, _more_than, _range("low", strict=True)),
+        Operator("lt", "is under", "number", _ORDERED, _under, _range("high", strict=True)),
+        Operator("is_true", "is Yes", "none", _YES_NO, _yes, _always(_ONLY_YES)),
+        Operator("is_false", "is No", "none", _YES_NO, _no, _always(_ONLY_NO)),
+        Operator("is_answered", "is answered", "none", _ANY_TYPE, _answered, _unconstrained),
+    )
+}
+
+#: What compile_condition requires of each kind of value, and the error when it is not so.
+_VALUE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "none": (lambda value: True, ""),
+    "number": (is_number, "'{op}' needs a number, not {value!r}"),
+    "list": (
+        lambda value: isinstance(value, list) and bool(value),
+        "'{op}' needs a non-empty list of values",
+    ),
+    "scalar": (
+        lambda value: not (isinstance(value, list | dict) or value is None),
+        "'{op}' needs a single value, not {value!r}",
+    ),
+}
 
 
 class ConditionError(ValueError):
@@ -147,63 +328,10 @@ def _compile_comparison(cond: Mapping[str, Any]) -> Predicate:
     op = OPERATORS.get(op_name) if isinstance(op_name, str) else None
     if op is None:
         raise ConditionError(f"unknown operator {op_name!r}")
-    if op.value == "none":
-        if op_name == "is_true":
-            return lambda facts: facts.get(name) is True
-        if op_name == "is_false":
-            return lambda facts: facts.get(name) is False
-        return lambda facts: facts.get(name) is not None
-    if op.value == "number":
-        if not is_number(value):
-            raise ConditionError(f"'{op_name}' needs a number, not {value!r}")
-        return _ORDER_BUILDERS[op_name](name, value)
-    if op.value == "list":
-        if not isinstance(value, list) or not value:
-            raise ConditionError("'in' needs a non-empty list of values")
-        values = tuple(value)
-        if all(type(v) is str for v in values):
-            texts = frozenset(values)
-            return lambda facts: type(x := facts.get(name)) is str and x in texts
-        return lambda facts: (
-            (x := facts.get(name)) is not None and any(_strict_equal(x, v) for v in values)
-        )
-    if isinstance(value, list | dict) or value is None:
-        raise ConditionError(f"'{op_name}' needs a single value, not {value!r}")
-    if op_name == "contains":
-        if type(value) is str:  # text equals only text, so plain `in` is already strict
-            return lambda facts: type(x := facts.get(name)) in _COLLECTIONS and value in x
-        return lambda facts: (
-            isinstance(x := facts.get(name), list | tuple | frozenset | set)
-            and any(_strict_equal(item, value) for item in x)
-        )
-    equal = _equality(name, value)
-    if op_name == "eq":
-        return equal
-    return lambda facts: facts.get(name) is not None and not equal(facts)
-
-
-def _equality(name: str, value: Any) -> Predicate:
-    if isinstance(value, bool):
-        return lambda facts: facts.get(name) is value
-    if is_number(value):
-        return lambda facts: type(x := facts.get(name)) in _NUMBER_TYPES and x == value
-    kind = type(value)
-    return lambda facts: type(x := facts.get(name)) is kind and x == value
-
-
-def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[str, Any], Predicate]:
-    def build(name: str, value: Any) -> Predicate:
-        return lambda facts: type(x := facts.get(name)) in _NUMBER_TYPES and compare(x, value)
-
-    return build
-
-
-_ORDER_BUILDERS = {
-    "ge": _ordered(lambda a, b: a >= b),
-    "le": _ordered(lambda a, b: a <= b),
-    "gt": _ordered(lambda a, b: a > b),
-    "lt": _ordered(lambda a, b: a < b),
-}
+    accepts, problem = _VALUE_CHECKS[op.value]
+    if not accepts(value):
+        raise ConditionError(problem.format(op=op.name, value=value))
+    return op.build(name, value)
 
 
 def explain(cond: Mapping[str, Any], facts: Facts) -> dict[str, Any]:
@@ -241,128 +369,3 @@ def referenced_facts(cond: Any) -> list[str]:
 
     walk(cond)
     return list(seen)
-
-
-def validate_condition(
-    cond: Any, dictionary: Mapping[str, FactSpec], where: str = "The condition"
-) -> list[str]:
-    """Every problem with a condition, each in words a clinician can act on."""
-    if not isinstance(cond, Mapping):
-        return [f"{where} is not a condition (expected all/any/not or a comparison)."]
-    groups = [key for key in ("all", "any", "not") if key in cond]
-    if len(groups) > 1 or (groups and "fact" in cond):
-        return [f"{where} mixes {', '.join(groups + (['fact'] if 'fact' in cond else []))}."]
-    if groups:
-        key = groups[0]
-        if key == "not":
-            return validate_condition(cond["not"], dictionary, where)
-        parts = cond[key]
-        if not isinstance(parts, list) or not parts:
-            return [f"{where} has an empty '{key}' group."]
-        problems: list[str] = []
-        for part in parts:
-            problems.extend(validate_condition(part, dictionary, where))
-        return problems
-    return _validate_comparison(cond, dictionary, where)
-
-
-def _validate_comparison(
-    cond: Mapping[str, Any], dictionary: Mapping[str, FactSpec], where: str
-) -> list[str]:
-    name, op_name = cond.get("fact"), cond.get("op")
-    if not isinstance(name, str) or not name:
-        return [f"{where} has a comparison without a question."]
-    spec = dictionary.get(name)
-    if spec is None:
-        close = difflib.get_close_matches(name, list(dictionary), n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        return [f"{where} refers to question '{name}', which does not exist.{hint}"]
-    op = OPERATORS.get(op_name) if isinstance(op_name, str) else None
-    if op is None:
-        return [f"{where} uses the unknown comparison {op_name!r} on '{spec.label}'."]
-    if spec.type not in op.fact_types:
-        return [
-            f"{where} uses '{op.words}' on '{spec.label}', which is {_a(spec.type)}; "
-            f"that comparison works on {' or '.join(sorted(op.fact_types))} questions."
-        ]
-    value = cond.get("value")
-    if op.value == "none":
-        return [] if "value" not in cond else [f"{where}: '{op.words}' takes no value."]
-    values = value if op.value == "list" else [value]
-    if op.value == "list" and (not isinstance(value, list) or not value):
-        return [f"{where}: 'is one of' on '{spec.label}' needs a list of values."]
-    problems = []
-    for item in values:
-        problem = _value_problem(spec, item, op, where)
-        if problem:
-            problems.append(problem)
-    return problems
-
-
-def _value_problem(spec: FactSpec, value: Any, op: Operator, where: str) -> str | None:
-    if spec.type in (CHOICE, CHOICES):
-        if not any(_strict_equal(value, choice) for choice in spec.choices):
-            offered = ", ".join(repr(c) for c in spec.choices)
-            return (
-                f"{where} compares '{spec.label}' with {value!r}, which is not one of its "
-                f"choices ({offered})."
-            )
-        return None
-    expected = {BOOLEAN: bool, NUMBER: "number", TEXT: str, DATE: str}[spec.type]
-    if expected == "number":
-        if not is_number(value):
-            return f"{where} compares the number '{spec.label}' with {_describe_value(value)}."
-        return None
-    if type(value) is not expected:
-        return f"{where} compares '{spec.label}' ({_a(spec.type)}) with {_describe_value(value)}."
-    return None
-
-
-def _a(fact_type: str) -> str:
-    return {
-        BOOLEAN: "a yes/no question",
-        NUMBER: "a number",
-        TEXT: "text",
-        CHOICE: "a single choice",
-        CHOICES: "a multiple choice",
-        DATE: "a date",
-    }.get(fact_type, fact_type)
-
-
-def _describe_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the yes/no value {value}"
-    if is_number(value):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    return f"{value!r}"
-
-
-def describe(cond: Any, dictionary: Mapping[str, FactSpec]) -> str:
-    """A condition in readable words: "Takes blood thinners is Yes and Age is at least 50"."""
-    if not isinstance(cond, Mapping):
-        return "(invalid condition)"
-    for key, joiner in (("all", " and "), ("any", " or ")):
-        if key in cond and isinstance(cond[key], list):
-            parts = [
-                f"({describe(part, dictionary)})"
-                if isinstance(part, Mapping) and ("all" in part or "any" in part)
-                else describe(part, dictionary)
-                for part in cond[key]
-            ]
-            return joiner.join(parts)
-    if "not" in cond:
-        return f"not ({describe(cond['not'], dictionary)})"
-    name = cond.get("fact")
-    spec = dictionary.get(name) if isinstance(name, str) else None
-    label = spec.label if spec else str(name)
-    op = OPERATORS.get(cond.get("op")) if isinstance(cond.get("op"), str) else None
-    if op is None:
-        return f"{label} (unknown comparison)"
-    if op.value == "none":
-        return f"{label} {op.words}"
-    value = cond.get("value")
-    values = value if isinstance(value, list) else [value]
-    shown = [spec.choice_label(v) if spec else str(v) for v in values]
-    return f"{label} {op.words} {' or '.join(shown) if op.value == 'list' else shown[0]}"

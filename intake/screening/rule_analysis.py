@@ -12,13 +12,15 @@ Warnings are about rules that are valid but look wrong:
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from intake.screening import questionnaire
-from intake.screening.conditions import CHOICE, NUMBER, FactSpec, is_number
-from intake.screening.rules import RULE_FIELDS
+from intake.screening.conditions import OPERATORS, FactSpec, Operator
+from intake.screening.ruleset_format import RULE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -52,74 +54,56 @@ def _conjuncts(cond: Any) -> list[Mapping]:
 
 
 def contradiction(cond: Any, facts: Mapping[str, FactSpec]) -> str | None:
-    """Why a condition can never be true, or None when it might be."""
-    bounds: dict[str, list[float]] = {}
-    allowed: dict[str, set] = {}
-    excluded: dict[str, set] = {}
+    """Why a condition can never be true, or None when it might be.
+
+    Each comparison's operator says what it allows (``Operator.constrain``); here they are
+    combined per fact: number ranges narrow, allowed answers intersect, excluded ones subtract.
+    """
+    bounds: dict[str, tuple[float, float]] = {}
+    allowed: dict[str, frozenset] = {}
+    excluded: dict[str, frozenset] = {}
     labels: dict[str, str] = {}
     for comparison in _conjuncts(cond):
-        name, op, value = comparison.get("fact"), comparison.get("op"), comparison.get("value")
+        name, op_name, value = comparison.get("fact"), comparison.get("op"), comparison.get("value")
+        op = OPERATORS.get(op_name) if isinstance(op_name, str) else None
+        if op is None:
+            continue
         spec = facts.get(name) if isinstance(name, str) else None
         label = spec.label if spec else str(name)
-        if op in ("ge", "gt", "le", "lt", "eq") and is_number(value) and spec is not None:
-            low, high = bounds.setdefault(
-                name,
-                [
-                    spec.minimum if spec.minimum is not None else float("-inf"),
-                    spec.maximum if spec.maximum is not None else float("inf"),
-                ],
-            )
-            if op in ("ge", "eq"):
-                low = max(low, value)
-            if op == "gt":
-                low = max(low, value + (1 if spec.type == NUMBER and _whole(spec) else 1e-9))
-            if op in ("le", "eq"):
-                high = min(high, value)
-            if op == "lt":
-                high = min(high, value - (1 if _whole(spec) else 1e-9))
-            bounds[name] = [low, high]
+        constraint = op.constrain(value, spec)
+        if constraint.bounds is not None:
+            low, high = bounds.get(name) or _question_range(spec)
+            low, high = max(low, constraint.bounds[0]), min(high, constraint.bounds[1])
+            bounds[name] = (low, high)
             if low > high:
                 return (
-                    f"'{label}' cannot be {_range_words(comparison)} as well as the rest "
+                    f"'{label}' cannot be {_range_words(op, value)} as well as the rest "
                     f"of the condition (or the question's range)"
                 )
-        elif op in ("eq", "is_true", "is_false", "in"):
-            if op == "in":
-                options = {_key(v) for v in value} if isinstance(value, list) else set()
-            else:
-                wanted = True if op == "is_true" else False if op == "is_false" else value
-                options = {_key(wanted)}
-                if (
-                    op == "eq"
-                    and spec is not None
-                    and spec.type == CHOICE
-                    and not any(_key(c) == _key(value) for c in spec.choices)
-                ):
-                    return f"'{label}' never has the answer {value!r}"
-            allowed[name] = allowed[name] & options if name in allowed else options
+        if constraint.impossible:
+            return f"'{label}' never has the answer {value!r}"
+        if constraint.allowed is not None:
+            allowed[name] = allowed.get(name, constraint.allowed) & constraint.allowed
             labels[name] = label
-        elif op == "ne":
-            excluded.setdefault(name, set()).add(_key(value))
+        if constraint.excluded:
+            excluded[name] = excluded.get(name, frozenset()) | constraint.excluded
             labels[name] = label
     for name, options in allowed.items():
-        if not options - excluded.get(name, set()):
+        if not options - excluded.get(name, frozenset()):
             return f"'{labels[name]}' cannot have all the answers the condition needs at once"
     return None
 
 
-def _key(value: Any) -> tuple[str, Any]:
-    """Strict identity for comparing answer values (True is not 1)."""
-    return (type(value).__name__, value if not isinstance(value, list) else tuple(value))
+def _question_range(spec: FactSpec | None) -> tuple[float, float]:
+    """The values a number question accepts, unbounded where it sets no limit."""
+    low = spec.minimum if spec is not None and spec.minimum is not None else -math.inf
+    high = spec.maximum if spec is not None and spec.maximum is not None else math.inf
+    return low, high
 
 
-def _whole(spec: FactSpec) -> bool:
-    """Questions asked as whole numbers (ages, 0–10 scales) have no values between ints."""
-    return spec.origin in ("question", "derived") and spec.id != "peg.score"
-
-
-def _range_words(comparison: Mapping) -> str:
-    words = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "under", "eq": ""}
-    return f"{words.get(comparison.get('op'), '')} {comparison.get('value')}".strip()
+def _range_words(op: Operator, value: Any) -> str:
+    """The operator's words after "is", with the value: "under 20", "at least 60", "50"."""
+    return f"{op.words.removeprefix('is').strip()} {value}".strip()
 
 
 # --- "never shown together" ----------------------------------------------------------------
@@ -201,10 +185,8 @@ def _canonical(cond: Any) -> Any:
     return cond
 
 
-def overdue_for_review(ruleset: Mapping[str, Any], today, max_age_days: int) -> list[dict]:
+def overdue_for_review(ruleset: Mapping[str, Any], today: dt.date, max_age_days: int) -> list[dict]:
     """Rules whose last review is older than `max_age_days` (or never recorded)."""
-    import datetime as dt
-
     overdue = []
     for rule in ruleset.get("rules", []):
         reviewed = rule.get("reviewed")

@@ -20,6 +20,7 @@ from intake.screening.conditions import (
     NUMBER,
     OPERATORS,
     FactSpec,
+    Operator,
 )
 
 MATCHES = ("all", "any")
@@ -36,6 +37,22 @@ class Row:
     op: str = "is_true"
     value: str = ""
     negate: bool = False
+
+    @property
+    def operator(self) -> Operator | None:
+        """The row's operator, or None while it names none we know."""
+        return OPERATORS.get(self.op)
+
+    @property
+    def takes_value(self) -> bool:
+        """Whether the row has a value field (kept for an unknown operator, so validation
+        can name what was typed)."""
+        return self.operator is None or self.operator.takes_value
+
+    @property
+    def takes_list(self) -> bool:
+        """Whether the value is several alternatives separated by commas ("is one of")."""
+        return self.operator is not None and self.operator.takes_list
 
 
 @dataclass
@@ -114,8 +131,13 @@ def to_form(cond: Any) -> ConditionForm | None:
 def parse_value(text: str, op: str, spec: FactSpec | None) -> Any:
     """The typed value of a row: numbers for number questions, a choice's own value, a list
     for 'is one of'. Text that does not fit is kept as typed, so validation can name it."""
-    if op == "in":
-        return [parse_value(part, "eq", spec) for part in text.split(",") if part.strip()]
+    operator = OPERATORS.get(op)
+    if operator is not None and operator.takes_list:
+        return [_parse_one(part, spec) for part in text.split(",") if part.strip()]
+    return _parse_one(text, spec)
+
+
+def _parse_one(text: str, spec: FactSpec | None) -> Any:
     text = text.strip()
     if spec is None:
         return text
@@ -144,8 +166,7 @@ def to_condition(form: ConditionForm, facts: Mapping[str, FactSpec]) -> dict:
         rows = []
         for row in group.rows:
             comparison: dict[str, Any] = {"fact": row.fact, "op": row.op}
-            operator = OPERATORS.get(row.op)
-            if operator is None or operator.value != "none":
+            if row.takes_value:
                 comparison["value"] = parse_value(row.value, row.op, facts.get(row.fact))
             rows.append({"not": comparison} if row.negate else comparison)
         groups.append(rows[0] if len(rows) == 1 else {group.match: rows})

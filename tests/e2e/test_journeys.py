@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from intake.forms import DAYS, TIMES
+from intake.patient.availability import DAYS, TIMES
 from intake.screening import questionnaire as q
 from intake.screening.outcomes import OUTCOME_TEXT
 from tests import journeys

@@ -51,22 +51,16 @@ def filter_fields(
         FieldView(
             "status", "status", "select", "Status", values=value("status"), choices=status_choices
         ),
-        FieldView(
-            "date_from",
-            "date_from",
-            "date",
-            "From (YYYY-MM-DD)",
-            values=value("date_from"),
-            error=errors.get("date_from", ""),
-            width="short",
-        ),
-        FieldView(
-            "date_to",
-            "date_to",
-            "date",
-            "To (YYYY-MM-DD)",
-            values=value("date_to"),
-            error=errors.get("date_to", ""),
-            width="short",
+        *(
+            FieldView(
+                key,
+                key,
+                "date",
+                f"{label} (YYYY-MM-DD)",
+                values=value(key),
+                error=errors.get(key, ""),
+                width="short",
+            )
+            for key, label in (("date_from", "From"), ("date_to", "To"))
         ),
     ]

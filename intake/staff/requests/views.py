@@ -9,7 +9,7 @@ from flask_login import current_user
 from intake.extensions import db
 from intake.forms import FieldView, wtf_field
 from intake.models import BookingRequest
-from intake.screening import questionnaire
+from intake.screening import summary
 from intake.screening.rules import OUTCOMES
 from intake.staff.blueprint import bp
 from intake.staff.requests import bookings
@@ -69,7 +69,7 @@ def _request_page(booking: BookingRequest, note_form: NoteForm, status_error: st
         errors,
         booking=booking,
         submission=booking.submission,
-        sections=questionnaire.answer_sections(booking.submission.answers),
+        sections=summary.answer_sections(booking.submission.answers),
         emails=bookings.emails_of(booking),
         notes=bookings.notes_of(booking),
         note_field=note_field,

@@ -74,6 +74,10 @@ class RuleEditRefused(PermissionError):
     """A change to a safety rule by someone who is not an admin, or without confirmation."""
 
 
+class TestCaseRejected(ValueError):
+    """A test case that cannot be saved: an unknown outcome, or a name that is taken."""
+
+
 def current_draft() -> RuleSetDraft | None:
     """The working copy being edited, if any."""
     return db.session.scalars(select(RuleSetDraft).order_by(RuleSetDraft.id.desc())).first()
@@ -210,12 +214,12 @@ def add_test_case(
     author: str = "",
     source_submission_id: int | None = None,
 ) -> TestCase:
-    """Save a test case. Flushes; raises ValueError for a bad outcome or a taken name."""
+    """Save a test case. Flushes; raises TestCaseRejected for a bad outcome or a taken name."""
     if expected_outcome not in rules.OUTCOMES:
-        raise ValueError(f"Unknown outcome {expected_outcome!r}")
+        raise TestCaseRejected(f"Unknown outcome {expected_outcome!r}")
     name = name.strip()[:120] or "Test case"
     if db.session.scalars(select(TestCase.id).where(TestCase.name == name)).first():
-        raise ValueError(f"A test case called {name!r} already exists")
+        raise TestCaseRejected(f"A test case called {name!r} already exists")
     case = TestCase(
         name=name,
         answers=dict(answers),

@@ -1,0 +1,61 @@
+"""Flask CLI `outbox`: deliver the queued emails, once or as a worker."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from intake.extensions import db
+from intake.mail import outbox
+
+outbox_cli = AppGroup("outbox", help="The email outbox.")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=100, show_default=True, help="Most messages to attempt.")
+def outbox_send(limit: int) -> None:
+    """Deliver the messages that are due, once."""
+    total = outbox.RunResult()
+    while total.claimed < limit:
+        result = outbox.deliver_due(min(20, limit - total.claimed))
+        if not result.claimed:
+            break
+        total.sent += result.sent
+        total.retried += result.retried
+        total.failed += result.failed
+    click.echo(f"sent {total.sent}, to retry {total.retried}, failed {total.failed}")
+
+
+@outbox_cli.command("work")
+@click.option(
+    "--interval",
+    type=float,
+    default=None,
+    help="Seconds between polls [default: OUTBOX_POLL_INTERVAL].",
+)
+def outbox_work(interval: float | None) -> None:
+    """Deliver continuously until SIGTERM or SIGINT (finishes the message in hand)."""
+    interval = current_app.config["OUTBOX_POLL_INTERVAL"] if interval is None else interval
+    stop = threading.Event()
+
+    def request_stop(signum, frame) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    click.echo(f"outbox worker started (poll every {interval:g}s)")
+    while not stop.is_set():
+        try:
+            result = outbox.deliver_due()
+        except Exception:  # a database hiccup must not end the worker
+            db.session.rollback()
+            logging.getLogger("intake.outbox").exception("outbox run failed")
+            result = outbox.RunResult()
+        if result.claimed == 0:
+            stop.wait(interval)
+    click.echo("outbox worker stopped")

@@ -1,0 +1,92 @@
+"""Which steps and questions a patient sees, given their answers: branching lives here only.
+
+The show-if conditions are data (questionnaire.yaml), compiled once; ``next_step`` and
+``previous_step`` walk the visible steps in questionnaire order. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from intake.screening.conditions import Predicate, compile_condition
+from intake.screening.facts import derive
+from intake.screening.questionnaire import MIN_AGE_SELF_CONSENT, QUESTIONS, STEPS, Question, Step
+
+_STEP_SHOWN: dict[str, Predicate | None] = {
+    s.id: compile_condition(s.show_if) if s.show_if else None for s in STEPS
+}
+_QUESTION_SHOWN: dict[str, Predicate | None] = {
+    q.id: compile_condition(q.show_if) if q.show_if else None for q in QUESTIONS.values()
+}
+_POSITION = {step.id: position for position, step in enumerate(STEPS)}
+
+
+def step_is_shown(step: Step, facts: Mapping[str, Any]) -> bool:
+    """Whether a step's show-if holds for these facts (answers plus derived facts)."""
+    shown = _STEP_SHOWN[step.id]
+    return shown is None or shown(facts)
+
+
+def question_is_shown(question: Question, facts: Mapping[str, Any]) -> bool:
+    """Whether a question's show-if holds for these facts."""
+    shown = _QUESTION_SHOWN[question.id]
+    return shown is None or shown(facts)
+
+
+def visible_steps(
+    answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT
+) -> list[Step]:
+    """The steps this patient sees, in order, given what they have answered so far."""
+    facts = derive(answers, min_age_self_consent)
+    return [step for step in STEPS if step_is_shown(step, facts)]
+
+
+def visible_questions(
+    step: Step, answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT
+) -> list[Question]:
+    """The questions of a step that apply, given the answers (including this step's own)."""
+    facts = derive(answers, min_age_self_consent)
+    return [q for q in step.questions if question_is_shown(q, facts)]
+
+
+def next_step(
+    answers: Mapping[str, Any],
+    current: str | None,
+    min_age_self_consent: int = MIN_AGE_SELF_CONSENT,
+) -> Step | None:
+    """The step after `current` (the first step for None); None when the questionnaire ends."""
+    steps = visible_steps(answers, min_age_self_consent)
+    if current is None:
+        return steps[0] if steps else None
+    position = _POSITION.get(current, -1)
+    for step in steps:
+        if _POSITION[step.id] > position:
+            return step
+    return None
+
+
+def previous_step(
+    answers: Mapping[str, Any], current: str, min_age_self_consent: int = MIN_AGE_SELF_CONSENT
+) -> Step | None:
+    """The visible step before `current`, or None on the first step."""
+    position = _POSITION.get(current, len(STEPS))
+    before = [s for s in visible_steps(answers, min_age_self_consent) if _POSITION[s.id] < position]
+    return before[-1] if before else None
+
+
+def prune(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT) -> dict:
+    """Only the answers to questions that are still shown: a change can hide earlier pages."""
+    kept: dict[str, Any] = {}
+    # Visibility can depend on other answers; repeat until nothing more is dropped.
+    current = dict(answers)
+    while True:
+        kept = {}
+        for step in visible_steps(current, min_age_self_consent):
+            for question in visible_questions(step, current, min_age_self_consent):
+                for item in question.item_ids:
+                    if item in current:
+                        kept[item] = current[item]
+        if kept == current:
+            return kept
+        current = kept

@@ -1,0 +1,101 @@
+"""Facts derived from the answers (never asked), for rules and show-if conditions.
+
+Their labels and sections are data (``derived:`` in questionnaire.yaml, loaded as
+``questionnaire.DERIVED``); how each is worked out from the answers is here. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from intake.screening.conditions import is_number
+from intake.screening.questionnaire import (
+    DERIVED,
+    MIN_AGE_SELF_CONSENT,
+    QUESTIONS,
+    QuestionnaireFileError,
+)
+
+#: The facts `derive` works out: questionnaire.yaml must give words to each, and to no other.
+WORKED_OUT = frozenset(
+    {
+        "back_pain",
+        "pain_region_count",
+        "anticoagulant",
+        "antiplatelet",
+        "rf_steroid_long_term",
+        "rf_immunosuppressed",
+        "axspa_duration_over_3m",
+        "axspa_additional_criteria_count",
+        "guardian_consent_required",
+        "pregnancy_first_trimester",
+    }
+)
+if set(DERIVED) != WORKED_OUT:  # a derived fact without words, or words without a fact
+    raise QuestionnaireFileError(
+        "questionnaire.yaml: the derived facts must be exactly the ones worked out in code "
+        f"({', '.join(sorted(WORKED_OUT))}); it lists {', '.join(DERIVED)}"
+    )
+
+_MEDICATION_FLAGS = ("anticoagulant", "antiplatelet")
+_IMMUNE_MEDICINES = frozenset({"immunosuppressant", "oral_corticosteroid_long_term"})
+_AXSPA_ITEMS = QUESTIONS["axspa_checklist"].item_ids
+
+
+def derive(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT) -> dict:
+    """Answers plus the derived facts: one fact asked once gives the same facts in any form.
+
+    `anticoagulant`/`antiplatelet` (clinical.md §0.6) and `medication_classes` (§0.7) name one
+    fact twice: whichever form the answers use, both are filled in. Likewise long-term steroid
+    and immunosuppressant medicines imply `immunocompromised` (§7.2) and, for back pain,
+    the red-flag facts `rf_steroid_long_term` and `rf_immunosuppressed` (§2.2).
+    """
+    facts = dict(answers)
+    regions = facts.get("pain_regions")
+    regions = regions if isinstance(regions, list) else []
+    back_pain = "lower_back" in regions
+    facts["back_pain"] = back_pain
+    facts["pain_region_count"] = len({r for r in regions if type(r) is str})
+
+    classes = facts.get("medication_classes")
+    classes = [c for c in classes if type(c) is str] if isinstance(classes, list) else None
+    for flag in _MEDICATION_FLAGS:
+        given = facts.get(flag)
+        if classes is not None:
+            on_list = flag in classes
+            if given is True and not on_list:
+                classes.append(flag)
+            facts[flag] = on_list or given is True
+        elif type(given) is bool:
+            classes = [flag] if given else []
+    if classes is not None:
+        facts["medication_classes"] = classes
+        immune_medicine = not _IMMUNE_MEDICINES.isdisjoint(classes)
+        steroid = "oral_corticosteroid_long_term" in classes
+    else:
+        immune_medicine = steroid = False
+    if immune_medicine:
+        facts["immunocompromised"] = True
+    if back_pain:
+        if steroid:
+            facts["rf_steroid_long_term"] = True
+        if immune_medicine or facts.get("immunocompromised") is True:
+            facts["rf_immunosuppressed"] = True
+        duration = facts.get("pain_duration")
+        if type(duration) is str and "axspa_duration_over_3m" not in answers:
+            facts["axspa_duration_over_3m"] = duration == "over_12_weeks"
+        if "axspa_additional_criteria_count" not in answers and any(
+            item in facts for item in _AXSPA_ITEMS
+        ):
+            facts["axspa_additional_criteria_count"] = sum(
+                facts.get(item) is True for item in _AXSPA_ITEMS
+            )
+
+    age = facts.get("age")
+    if is_number(age):
+        facts["guardian_consent_required"] = age < min_age_self_consent
+    if facts.get("pregnant") is True:
+        trimester = facts.get("pregnancy_trimester")
+        facts["pregnancy_first_trimester"] = type(trimester) is int and trimester == 1
+    return facts
