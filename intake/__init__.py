@@ -30,20 +30,9 @@ CSP = {
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the application: config, extensions, blueprints, CLI."""
     from flask import Flask
-    from flask_talisman import Talisman
 
-    from intake import cli, errors, hardening
+    from intake import cli, errors
     from intake.config import load_config
-    from intake.extensions import csrf, db, limiter, login_manager, mail, migrate
-    from intake.patient import availability
-    from intake.patient.views import bp as patient_bp
-    from intake.screening.outcomes import OUTCOME_TEXT
-    from intake.screening.rules import OUTCOMES
-    from intake.staff.accounts import views as _accounts_views  # noqa: F401 (adds routes)
-    from intake.staff.blueprint import bp as staff_bp
-    from intake.staff.dashboard import views as _dashboard_views  # noqa: F401 (adds routes)
-    from intake.staff.requests import views as _requests_views  # noqa: F401 (adds routes)
-    from intake.staff.rules.views import bp as rules_bp
 
     app = Flask(
         __name__,
@@ -56,6 +45,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _refuse_unsafe_config(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    errors.register(app)
+    cli.register(app)
+    logging.getLogger("intake").setLevel(logging.INFO)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind the extensions, the request guards and the security headers to the app."""
+    from flask_talisman import Talisman
+
+    from intake import hardening
+    from intake.extensions import csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -75,11 +80,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
 
+
+def _register_blueprints(app: Flask) -> None:
+    """The patient journey, the staff area and the rules desk."""
+    from intake.patient.views import bp as patient_bp
+    from intake.staff.accounts import views as _accounts_views  # noqa: F401 (adds routes)
+    from intake.staff.blueprint import bp as staff_bp
+    from intake.staff.dashboard import views as _dashboard_views  # noqa: F401 (adds routes)
+    from intake.staff.requests import views as _requests_views  # noqa: F401 (adds routes)
+    from intake.staff.rules.views import bp as rules_bp
+
     app.register_blueprint(patient_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(rules_bp)
-    errors.register(app)
-    cli.register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    """What every template may use: the clinic's details, outcome texts, availability in words."""
+    from intake.patient import availability
+    from intake.screening.outcomes import OUTCOME_TEXT
+    from intake.screening.rules import OUTCOMES
+
     app.jinja_env.globals["clinic"] = {
         "name": app.config["CLINIC_NAME"],
         "phone": app.config["CLINIC_PHONE"],
@@ -88,8 +109,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["outcome_text"] = OUTCOME_TEXT
     app.jinja_env.globals["outcomes"] = OUTCOMES
     app.jinja_env.filters["availability"] = availability.in_words
-    logging.getLogger("intake").setLevel(logging.INFO)
-    return app
 
 
 def _refuse_unsafe_config(app: Flask) -> None:

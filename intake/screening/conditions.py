@@ -18,7 +18,8 @@ fact types it works on, how it evaluates (``build`` makes a closure specialised 
 and what it says about a fact's possible values (``constrain``, for spotting conditions that can
 never be true). Compiling, validating and describing conditions, the rule editor and rule
 analysis all read that table, so adding an operator means adding one entry (and its rows in
-tests/test_conditions.py). Validation and descriptions in words are in ``condition_words``.
+tests/screening/test_conditions.py). Validation and descriptions in words are in
+``condition_words``.
 """
 
 from __future__ import annotations
@@ -252,7 +253,7 @@ _YES_NO = frozenset({BOOLEAN})
 _MULTIPLE = frozenset({CHOICES})
 _ANY_TYPE = _EQUATABLE | _MULTIPLE
 
-#: The closed set of operators. Each has its own rows in tests/test_conditions.py.
+#: The closed set of operators. Each has its own rows in tests/screening/test_conditions.py.
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
