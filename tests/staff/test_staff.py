@@ -124,7 +124,9 @@ def test_deactivated_user_cannot_log_in_and_is_logged_out(app, staff_client):
     assert login(app.test_client()).status_code == 422
 
 
-def test_idle_session_expires(tmp_path):
+@pytest.mark.parametrize("page", ["/staff/requests", "/staff/rules/"])
+def test_idle_session_expires(tmp_path, page):
+    """On the rules desk too: its blueprint shares the guard, which must name the login page."""
     app = make_app(f"sqlite:///{tmp_path / 'i.db'}", tmp_path, STAFF_IDLE_TIMEOUT=60)
     create_staff(app)
     client = app.test_client()
@@ -132,7 +134,7 @@ def test_idle_session_expires(tmp_path):
     assert client.get("/staff/").status_code == 200
     with client.session_transaction() as session:
         session["staff_seen"] -= 61
-    response = client.get("/staff/requests")
+    response = client.get(page)
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
     assert client.get("/staff/").status_code == 302
 
