@@ -136,6 +136,10 @@ class OutboxMessage(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    #: recipients that have accepted it (a partly refused message is retried for the rest only)
+    delivered_to: Mapped[list[str] | None] = mapped_column(JSONType)
+    #: permanent (5xx) refusals so far; after OUTBOX_MAX_PERMANENT_FAILURES it is failed
+    permanent_failures: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ResumeToken(db.Model):
@@ -168,6 +172,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    #: bumped by logout, password change and deactivation: sessions carrying an older one end
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:
