@@ -3,10 +3,12 @@
 ``enqueue`` only adds a row (the caller commits with the change that caused it), so a request
 never waits for the SMTP server. ``deliver_due`` claims due messages (``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL, plus a conditional update that works on every database, so each
-message is claimed by one worker), sends them with a timeout, and records the result:
-``sent``, back to ``pending`` with exponential backoff and jitter, or ``failed`` once the
-message is older than OUTBOX_MAX_AGE. A message left in ``sending`` by a killed worker is
-taken over after OUTBOX_LEASE, with the same Message-ID.
+message is claimed by one worker) and sends each on its own (``delivery``): whatever one
+message raises ends that message alone in ``sent``, back in ``pending`` with exponential
+backoff and jitter, or ``failed`` (after OUTBOX_MAX_PERMANENT_FAILURES refusals, at
+OUTBOX_MAX_AGE, or at once when it can never go), always with a reason. Recipients that accepted
+it are kept in ``delivered_to``; a retry goes to the others only. A message left in ``sending``
+by a killed worker is taken over after OUTBOX_LEASE, with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -14,48 +16,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import smtplib
-import socket
-import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import make_msgid
-from pathlib import Path
 
 from flask import current_app
-from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import or_, select, update
 
 from intake.audit import audit
 from intake.extensions import db
+from intake.mail import delivery
+from intake.mail.delivery import BadHeaderError, Failure  # noqa: F401 (callers catch it here)
 from intake.models import OutboxMessage, utcnow
 
 log = logging.getLogger("intake.outbox")
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-
-
-class TimeoutConnection(Connection):
-    """Flask-Mail's connection with a timeout: a silent server must not hang a worker."""
-
-    def __init__(self, mail_state, timeout: float):
-        super().__init__(mail_state)
-        self.timeout = timeout
-
-    def configure_host(self) -> smtplib.SMTP:
-        """Connect (and STARTTLS/log in) with the timeout on every socket operation."""
-        mail = self.mail
-        if mail.use_ssl:
-            host = smtplib.SMTP_SSL(
-                mail.server, mail.port, timeout=self.timeout, context=ssl.create_default_context()
-            )
-        else:
-            host = smtplib.SMTP(mail.server, mail.port, timeout=self.timeout)
-        if mail.use_tls:
-            host.starttls(context=ssl.create_default_context())
-        if mail.username and mail.password:
-            host.login(mail.username, mail.password)
-        return host
 
 
 def enqueue(
@@ -82,13 +58,14 @@ def enqueue(
         next_attempt_at=utcnow(),
         give_up_at=utcnow() + dt.timedelta(seconds=current_app.config["OUTBOX_MAX_AGE"]),
     )
-    _refuse_bad_headers(message)
+    delivery.check_headers(message.subject, message.reply_to, *message.recipients)
     db.session.add(message)
     db.session.flush()
     return message
 
 
-#: SMTP allows 998 characters a line (RFC 5321); Flask-Mail sends UTF-8 bodies unencoded.
+#: SMTP allows 998 characters a line (RFC 5321). Bodies go out encoded when they need it;
+#: folding when queued keeps the stored copy and .eml files readable in any tool too.
 MAX_LINE = 900
 
 
@@ -109,25 +86,6 @@ def _message_id_domain() -> str:
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     address = sender[1] if isinstance(sender, tuple | list) else sender
     return address.rpartition("@")[2] or "intake.invalid"
-
-
-def _refuse_bad_headers(message: OutboxMessage) -> None:
-    """Queue nothing that Flask-Mail would refuse to send (newlines in headers)."""
-    if _to_mail(message).has_bad_headers():
-        raise BadHeaderError("refusing to queue an email with a line break in a header")
-
-
-def _to_mail(message: OutboxMessage) -> Message:
-    mail = Message(
-        subject=message.subject,
-        recipients=list(message.recipients),
-        body=message.text_body,
-        html=message.html_body,
-        reply_to=message.reply_to,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-    )
-    mail.msgId = message.message_id
-    return mail
 
 
 @dataclass
@@ -187,34 +145,57 @@ def claim_due(limit: int = 20, now: dt.datetime | None = None) -> list[OutboxMes
 
 
 def deliver_due(limit: int = 20) -> RunResult:
-    """Send what is due once (`flask outbox send`); returns the counts."""
+    """Send what is due once (`flask outbox send`); returns the counts.
+
+    Each message is attempted and recorded on its own: nothing one message raises reaches
+    another, and none is left in ``sending``.
+    """
     result = RunResult()
     for message in claim_due(limit):
+        claim = (message.id, message.attempts)
         try:
-            transport_send(message)
-        except (OSError, smtplib.SMTPException, BadHeaderError) as error:
-            _record_failure(message, error, result)
-        else:
-            message.status = SENT
-            message.sent_at = message.updated_at = utcnow()
-            message.last_error = None
-            result.sent += 1
-            log.info(
-                "outbox sent message=%s kind=%s attempt=%s",
-                message.id,
-                message.kind,
-                message.attempts,
-            )
-        db.session.commit()
+            _attempt(message, result)
+            db.session.commit()
+        except Exception as error:  # recording failed (say a value the database refuses)
+            db.session.rollback()
+            _release(claim, delivery.classify(error), result)
     return result
 
 
-def _record_failure(message: OutboxMessage, error: Exception, result: RunResult) -> None:
+def _attempt(message: OutboxMessage, result: RunResult) -> None:
+    """Send to the recipients that do not have it yet and record what happened."""
+    delivered = list(message.delivered_to or [])
+    waiting = [address for address in message.recipients if address not in delivered]
+    try:
+        refused = delivery.send(message, waiting) if waiting else {}
+    except Exception as error:  # any exception: this message's outcome, never the batch's
+        _record_failure(message, delivery.classify(error), result)
+        return
+    message.delivered_to = delivered + [a for a in waiting if a not in refused]
+    if refused:
+        _record_failure(message, delivery.refusal(refused), result)
+        return
+    message.status = SENT
+    message.sent_at = message.updated_at = utcnow()
+    message.last_error = None
+    result.sent += 1
+    log.info(
+        "outbox sent message=%s kind=%s attempt=%s", message.id, message.kind, message.attempts
+    )
+
+
+def _record_failure(message: OutboxMessage, failure: Failure, result: RunResult) -> None:
     now = utcnow()
     config = current_app.config
-    message.last_error = _describe(error)
+    message.last_error = failure.reason
     message.updated_at = now
-    if now >= message.give_up_at or isinstance(error, BadHeaderError):
+    if failure.permanent:
+        message.permanent_failures = (message.permanent_failures or 0) + 1
+    refusals_left = config["OUTBOX_MAX_PERMANENT_FAILURES"] - (message.permanent_failures or 0)
+    delivered = len(message.delivered_to or [])
+    if delivered:
+        message.last_error += f" ({delivered} of {len(message.recipients)} addresses have it)"
+    if failure.kind == delivery.FINAL or now >= message.give_up_at or refusals_left <= 0:
         message.status = FAILED
         result.failed += 1
         log.error(
@@ -225,10 +206,7 @@ def _record_failure(message: OutboxMessage, error: Exception, result: RunResult)
             message.last_error,
         )
         return
-    delay = min(
-        config["OUTBOX_RETRY_BASE"] * 2 ** (message.attempts - 1), config["OUTBOX_RETRY_MAX"]
-    )
-    delay *= random.uniform(0.5, 1.5)  # jitter: workers and messages do not retry in step
+    delay = _backoff(message.attempts)
     message.status = PENDING
     message.next_attempt_at = now + dt.timedelta(seconds=delay)
     result.retried += 1
@@ -242,34 +220,41 @@ def _record_failure(message: OutboxMessage, error: Exception, result: RunResult)
     )
 
 
-def _describe(error: Exception) -> str:
-    """The error without message content (SMTP replies may echo addresses; keep it short)."""
-    if isinstance(error, smtplib.SMTPResponseException):
-        reply = error.smtp_error
-        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-        return f"SMTP {error.smtp_code}: {text[:200]}"
-    # smtplib reports a reply that never came as SMTPServerDisconnected("... timed out").
-    if isinstance(error, socket.timeout | TimeoutError) or "timed out" in str(error):
-        return "Timed out waiting for the mail server"
-    if isinstance(error, ConnectionRefusedError):
-        return "Connection refused by the mail server"
-    return f"{type(error).__name__}: {str(error)[:200]}"
-
-
-def transport_send(message: OutboxMessage) -> None:
-    """Send through SMTP, or write an .eml file when no MAIL_SERVER is configured."""
-    mail = _to_mail(message)
+def _backoff(attempts: int) -> float:
+    """Seconds until the next attempt: doubling, capped, with ±50 % jitter so that workers and
+    messages do not retry in step."""
     config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        directory = Path(config["MAIL_DIR"])
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{message.created_at:%Y%m%d-%H%M%S}-{message.id:06d}-{message.kind}.eml"
-        path.write_bytes(mail.as_bytes())
-        log.info("outbox wrote message=%s to %s (no MAIL_SERVER set)", message.id, path)
-        return
-    state = current_app.extensions["mail"]
-    with TimeoutConnection(state, config["MAIL_TIMEOUT"]) as connection:
-        connection.send(mail)
+    delay = min(config["OUTBOX_RETRY_BASE"] * 2 ** (attempts - 1), config["OUTBOX_RETRY_MAX"])
+    return delay * random.uniform(0.5, 1.5)
+
+
+def _release(claim: tuple[int, int], failure: Failure, result: RunResult) -> None:
+    """Put a message whose outcome could not be recorded back in the queue, in a fresh
+    transaction; if even that fails, the lease hands it to a worker later."""
+    message_id, attempts = claim
+    now = utcnow()
+    try:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == SENDING,
+                OutboxMessage.attempts == attempts,
+            )
+            .values(
+                status=PENDING,
+                next_attempt_at=now + dt.timedelta(seconds=_backoff(attempts)),
+                last_error=f"Could not record the outcome: {failure.reason}"[:300],
+                updated_at=now,
+            )
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox could not release message=%s (the lease will)", message_id)
+        raise
+    result.retried += 1
+    log.error("outbox could not record message=%s error=%s", message_id, failure.reason)
 
 
 def undelivered(limit: int = 500) -> list[OutboxMessage]:
@@ -296,5 +281,6 @@ def retry(message: OutboxMessage) -> bool:
     message.status = PENDING
     message.next_attempt_at = message.updated_at = now
     message.give_up_at = now + dt.timedelta(seconds=current_app.config["OUTBOX_MAX_AGE"])
+    message.permanent_failures = 0  # a fresh start: the refusals so far are on the page
     db.session.flush()
     return True
