@@ -6,25 +6,40 @@ questionnaire, saves it for later, sends a booking request, the emails are deliv
 SMTP server, and staff read and update the request. No distinctive answer or contact detail may
 appear in any record's message, arguments or exception text. References (DN-…) may: they are
 pseudonymous and are what staff and patients quote.
+
+The deployed entry points log what the README promises: under a real gunicorn (with
+gunicorn.conf.py), the outbox worker (`flask outbox work`) and the dev server (`flask run`),
+every line has a timestamp, level, logger and request id, as text or JSON (LOG_FORMAT).
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import logging
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text as sql
 from werkzeug.serving import make_server
 
+from intake import create_app, logs
 from intake.extensions import db
 from intake.mail import outbox
 from tests import journeys
 from tests.conftest import STAFF_PASSWORD, create_staff, make_app
-from tests.smtp import SmtpServer
+from tests.smtp import SmtpServer, free_port
 
 NAME = "Quintessa Verity-Lovelace"
 EMAIL = "q.verity.lovelace@example.com"
@@ -223,3 +238,254 @@ def test_database_errors_never_show_the_values(live, all_logs):
     assert errors, "the unexpected error was logged with its traceback"
     assert "no_such_table" in logging.Formatter().format(errors[0])
     assert leaks(all_logs.records) == []
+
+
+# Logging as deployed: gunicorn, the outbox worker, the dev server ---------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+#: `2026-11-23T10:15:02.123+00:00 INFO intake.patient [3f2a9c1e0b4d5a6f] draft started …`
+TEXT_LINE = re.compile(
+    r"(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d) "
+    r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) (?P<logger>\S+) \[(?P<request_id>[^\]]+)\] "
+    r"(?P<message>.*)"
+)
+
+
+class CsrfClient(LiveClient):
+    """A LiveClient for an app with CSRF on: keeps the token from the last page and sends it."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.token = ""
+        self.headers: dict[str, str] = {}
+
+    def request(self, method: str, path: str, data: dict | None = None) -> Response:
+        if data is not None:
+            data = {**data, "csrf_token": self.token}
+        response = super().request(method, path, data)
+        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.text)
+        found = found or re.search(r'name="csrf_token" value="([^"]+)"', response.text)
+        if found:
+            self.token = found.group(1)
+        return response
+
+
+class Process:
+    """A child process (gunicorn, flask) with stdout and stderr in files, stopped by pid."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, name: str) -> None:
+        self.stderr_path = cwd / f"{name}.stderr"
+        self.stdout_path = cwd / f"{name}.stdout"
+        with self.stderr_path.open("wb") as err, self.stdout_path.open("wb") as out:
+            self.process = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=err)
+
+    def wait_for_port(self, port: int) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.stderr()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"nothing answered on {port}:\n{self.stderr()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text("utf-8", "replace")
+
+
+@pytest.fixture
+def deployed(tmp_path):
+    """Environment for the real entry points (wsgi:app) on a fresh SQLite file; stops them."""
+    database = tmp_path / "deployed.db"
+    make_app(f"sqlite:///{database}", tmp_path)  # schema and the default rules
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FLASK_", "GUNICORN_", "LOG_", "MAIL_"))
+    } | {
+        "PYTHONPATH": str(ROOT),
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "INTAKE_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SESSION_COOKIE_SECURE": "false",
+        "CLINIC_EMAIL": "clinic@example.test",
+    }
+    started: list[Process] = []
+
+    def start(args: list[str], name: str, **extra: str) -> Process:
+        process = Process(args, env | extra, tmp_path, name)  # cwd: no .env file from the repo
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def text_lines(output: str) -> list[dict[str, str]]:
+    """Every line of a text-format log, parsed; a line that is not one fails the test."""
+    parsed = []
+    for line in output.splitlines():
+        if line.startswith((" ", "Traceback", "\t")):  # a traceback's continuation lines
+            continue
+        match = TEXT_LINE.fullmatch(line)
+        assert match, f"not a log line with time, level, logger and request id: {line!r}"
+        parsed.append(match.groupdict())
+    return parsed
+
+
+def book_over_http(client: LiveClient) -> None:
+    """A whole patient journey with distinctive details, as a browser sends it."""
+    assert client.get("/").status_code == 200
+    journeys.walk(client, PROFILE)
+    assert client.post("/check").status_code == 302
+    assert client.get("/booking").status_code == 200
+    assert client.post("/booking", BOOKING).headers["Location"].endswith("/booking/sent")
+
+
+def test_gunicorn_and_the_outbox_worker_log_the_apps_lines(deployed, tmp_path):
+    port = free_port()
+    server = deployed(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+        "gunicorn",
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+    )
+    server.wait_for_port(port)
+    patient = CsrfClient(port)
+    book_over_http(patient)
+    # a request id from the proxy is kept when it is sane, and sent back
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/privacy", headers={"X-Request-ID": "proxy-id-42"})
+    assert connection.getresponse().getheader("X-Request-ID") == "proxy-id-42"
+    connection.close()
+    server.stop()
+
+    lines = text_lines(server.stderr())
+    messages = [(line["logger"], line["message"]) for line in lines]
+    app_lines = [line for line in lines if line["logger"].startswith("intake")]
+    assert any(m.startswith("draft started draft=") for _, m in messages), messages
+    assert any(m.startswith("booking requested submission=") for _, m in messages), messages
+    assert any(logger == "gunicorn.error" and "Booting worker" in m for logger, m in messages)
+    # each request's lines carry that request's id, a fresh one per request
+    ids = [line["request_id"] for line in app_lines]
+    assert all(re.fullmatch(r"[0-9a-f]{16}", request_id) for request_id in ids), ids
+    assert len(set(ids)) == len(ids)
+    assert {line["level"] for line in lines} <= {"INFO", "WARNING"}
+
+    worker = deployed(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "work", "--interval", "0.2"],
+        "outbox-work",
+    )
+    deadline = time.monotonic() + 30
+    while worker.stderr().count("outbox sent") < 2 and time.monotonic() < deadline:
+        assert worker.process.poll() is None, worker.stderr()
+        time.sleep(0.2)
+    worker.stop()
+    assert worker.process.returncode == 0, worker.stderr()
+    lines = text_lines(worker.stderr())
+    messages = [line["message"] for line in lines if line["logger"] == "intake.outbox"]
+    written = [m for m in messages if m.startswith("outbox wrote message=")]
+    assert len(written) == 2, messages  # where each email went (no MAIL_SERVER: .eml files)
+    assert str(tmp_path / "instance" / "mail") in written[0]
+    assert sum(m.startswith("outbox sent message=") for m in messages) == 2
+    assert all(line["request_id"] == "-" for line in lines)  # no request in a command
+
+    everything = server.stderr() + worker.stderr()
+    assert [secret for secret in SECRETS if secret.lower() in everything.lower()] == []
+
+
+def test_the_dev_server_logs_json_lines_without_query_strings(deployed):
+    port = free_port()
+    server = deployed(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)],
+        "flask-run",
+        LOG_FORMAT="json",
+    )
+    server.wait_for_port(port)
+    patient = CsrfClient(port)
+    assert patient.get(f"/?q={urllib.parse.quote(NAME)}").status_code == 200
+    assert patient.post("/start").status_code == 302
+    assert patient.get("/resume/Zyzzyva-resume-token").status_code in (404, 410)
+    server.stop()
+
+    entries = [json.loads(line) for line in server.stderr().splitlines()]
+    for entry in entries:
+        assert set(entry) >= {"time", "level", "logger", "request_id", "message"}, entry
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", entry["time"])
+    started = [e for e in entries if e["message"].startswith("draft started draft=")]
+    assert len(started) == 1 and started[0]["logger"] == "intake.patient"
+    assert re.fullmatch(r"[0-9a-f]{16}", started[0]["request_id"])
+    request_lines = [e["message"] for e in entries if e["logger"] == "werkzeug"]
+    assert any('"GET / HTTP/1.1" 200' in line for line in request_lines), request_lines
+    assert any('"GET /resume/<token> HTTP/1.1"' in line for line in request_lines), request_lines
+    assert "Quintessa" not in server.stderr()  # the query string is not logged
+    assert "Zyzzyva" not in server.stderr()  # nor a resume link's token
+
+
+# Logging in-process: settings, idempotence, request ids -------------------------------------
+
+
+def our_handlers() -> list[logging.Handler]:
+    return [h for h in logging.getLogger().handlers if h.get_name() == logs.HANDLER]
+
+
+def test_configuring_again_keeps_one_handler_and_pytests_capture(tmp_path, caplog):
+    for fmt in ("json", "text", "text"):
+        create_app({"TESTING": True, "LOG_FORMAT": fmt, "MAIL_DIR": str(tmp_path)})
+        assert len(our_handlers()) == 1
+        assert caplog.handler in logging.getLogger().handlers  # not clobbered by dictConfig
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("intake.patient").info("draft started draft=%s", "0123abcd")
+    assert "draft started draft=0123abcd" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("LOG_LEVEL", "LOUD"), ("LOG_FORMAT", "xml")], ids=["level", "format"]
+)
+def test_unknown_log_settings_are_refused_with_the_choices(tmp_path, name, value):
+    with pytest.raises(ValueError, match=f"{name} must be one of"):
+        create_app({"TESTING": True, name: value, "MAIL_DIR": str(tmp_path)})
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("7f3e9a2b-1c44-4d5e-9f00-123456789abc", True),
+        ("proxy.id_42", True),
+        ("x" * 65, False),
+        ("two words", False),
+        ("<script>", False),
+        ("", False),
+    ],
+)
+def test_a_sane_request_id_is_kept_and_any_other_replaced(client, given, kept):
+    response = client.get("/privacy", headers={"X-Request-ID": given})
+    sent = response.headers["X-Request-ID"]
+    if kept:
+        assert sent == given
+    else:
+        assert re.fullmatch(r"[0-9a-f]{16}", sent)
+
+
+def test_the_log_formats(app):
+    record = logging.LogRecord("intake.outbox", logging.WARNING, "", 1, "retry m=%s", (7,), None)
+    with app.test_request_context(headers={"X-Request-ID": "abc-123"}):
+        logs.RequestIdFilter().filter(record)
+    assert record.request_id == "abc-123"
+    line = TEXT_LINE.fullmatch(logs.TextFormatter().format(record))
+    assert line and line["level"] == "WARNING" and line["logger"] == "intake.outbox"
+    assert line["request_id"] == "abc-123" and line["message"] == "retry m=7"
+    entry = json.loads(logs.JsonFormatter().format(record))
+    assert entry["level"] == "WARNING" and entry["request_id"] == "abc-123"
+    assert entry["message"] == "retry m=7"

@@ -176,6 +176,135 @@ def test_change_password(app, staff_client):
     assert login(app.test_client(), password="a new long password").status_code == 302
 
 
+# Sessions that end: logout, password change and deactivation end every session of the user
+
+
+def assert_logged_out(client) -> None:
+    response = client.get("/staff/")
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+
+
+def copy_session(app, client):
+    """Another browser holding a copy of `client`'s session cookie (a stolen cookie)."""
+    other = app.test_client()
+    other.set_cookie("session", client.get_cookie("session").value)
+    return other
+
+
+def test_a_session_cookie_copied_before_logout_no_longer_opens_staff_pages(app, staff_client):
+    copied = copy_session(app, staff_client)
+    assert copied.get("/staff/").status_code == 200  # the copy works while the session lives
+    assert staff_client.post("/staff/logout").status_code == 302
+    assert_logged_out(copied)
+    assert_logged_out(staff_client)
+    assert login(app.test_client()).status_code == 302  # logging in again works
+
+
+def test_logging_out_ends_the_users_other_sessions_too(app, staff_client):
+    other_device = app.test_client()
+    assert login(other_device).status_code == 302
+    staff_client.post("/staff/logout")
+    assert_logged_out(other_device)
+
+
+def test_a_password_change_ends_other_sessions_and_keeps_this_one(app, staff_client):
+    other_device = app.test_client()
+    assert login(other_device).status_code == 302
+    copied = copy_session(app, staff_client)
+    response = staff_client.post(
+        "/staff/password",
+        data={
+            "current_password": STAFF_PASSWORD,
+            "new_password": "a new long password",
+            "confirm_password": "a new long password",
+        },
+    )
+    assert response.status_code == 302
+    assert_logged_out(other_device)
+    assert_logged_out(copied)  # the cookie as it was before the change
+    assert staff_client.get("/staff/").status_code == 200
+    assert staff_client.get("/staff/requests").status_code == 200
+
+
+def test_a_failed_password_change_ends_no_session(app, staff_client):
+    other_device = app.test_client()
+    login(other_device)
+    staff_client.post(
+        "/staff/password",
+        data={"current_password": "wrong", "new_password": "x" * 12, "confirm_password": "x" * 12},
+    )
+    assert other_device.get("/staff/").status_code == 200
+
+
+@pytest.mark.parametrize("how", ["web", "cli"])
+def test_deactivation_ends_the_users_sessions_for_good(app, admin_client, how):
+    staff_id = create_staff(app)
+    staff = app.test_client()
+    assert login(staff).status_code == 302
+    if how == "web":
+        assert admin_client.post(f"/staff/users/{staff_id}/deactivate").status_code == 302
+    else:
+        result = app.test_cli_runner().invoke(
+            args=["staff", "deactivate", "staff@clinic.example.com"]
+        )
+        assert result.exit_code == 0, result.output
+    assert_logged_out(staff)
+    # Should the account be made active again (by hand, in the database), the sessions it
+    # had stay ended: they were ended, not merely refused while inactive.
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == staff_id).values(active=True))
+        db.session.commit()
+    assert_logged_out(staff)
+    assert admin_client.get("/staff/").status_code == 200  # the admin's own session lives on
+
+
+# A bad `next` after a correct password goes to the dashboard, never a 500
+
+HOSTILE_NEXT = [
+    "/staff/\r\nX-Injected: 1",
+    "/staff/\nLocation: https://evil.example/",
+    "/staff/%0d%0aSet-Cookie:%20a=b",
+    "/staff/%250d%250aX",
+    "/staff/\rX",
+    "//evil.example/staff/",
+    "///evil.example/",
+    "/\\evil.example/",
+    "/staff/\\..\\evil",
+    "https://evil.example/staff/",
+    "javascript:alert(1)",
+    "/staff/\tx",
+    "/staff/ x",
+    "/staff/\x7f",
+    "/staff/\u2028x",
+    "/staff/\u202eevil",
+    "/staff/" + "a" * 5000,
+    " /staff/",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT, ids=range(len(HOSTILE_NEXT)))
+def test_a_bad_next_goes_to_the_dashboard(app, target):
+    create_staff(app)
+    response = app.test_client().post(
+        "/staff/login",
+        query_string={"next": target},
+        data={"email": "staff@clinic.example.com", "password": STAFF_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_a_good_next_with_filters_is_followed(app):
+    create_staff(app)
+    target = "/staff/requests?outcome=review&q=ada%40example.com&page=2"
+    response = app.test_client().post(
+        "/staff/login",
+        query_string={"next": target},
+        data={"email": "staff@clinic.example.com", "password": STAFF_PASSWORD},
+    )
+    assert response.headers["Location"] == target
+
+
 def test_requests_list_filters_searches_and_counts_new(app, staff_client):
     book(app, journeys.BLOOD_THINNERS)
     book(app, journeys.BACK_PAIN_SUITABLE, name="Grace Hopper", email="grace@example.com")

@@ -7,7 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 
 from intake.audit import audit
-from intake.extensions import db, login_manager
+from intake.extensions import db
 from intake.models import AuditEvent, User, utcnow
 
 ROLES = ("staff", "admin")
@@ -19,14 +19,6 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 
 class AccountError(ValueError):
     """A user-management request that cannot be done; the message says why."""
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login: the user of a session (None when unknown)."""
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
 
 
 def normalise_email(email: str) -> str:
@@ -90,11 +82,17 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def set_password(user: User, password: str) -> None:
-    """Change a password; raises AccountError when it is not acceptable."""
+    """Change a password and end the user's sessions; AccountError when it is not acceptable."""
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
     user.password_hash = _hasher.hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of this user: each holds the session version it logged in with."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -121,7 +119,7 @@ def get_user(user_id: int) -> User | None:
 
 
 def deactivate(user: User, *, by: User | None = None, actor: str | None = None) -> bool:
-    """Stop an account logging in (audited); False if it already could not.
+    """Stop an account logging in and end its sessions (audited); False if it already could not.
 
     Raises AccountError when `by` is the account itself: nobody locks themselves out.
     """
@@ -130,6 +128,7 @@ def deactivate(user: User, *, by: User | None = None, actor: str | None = None) 
     if not user.active:
         return False
     user.active = False
+    end_sessions(user)
     audit("user_deactivate", f"user:{user.id}", actor=actor, email=user.email)
     return True
 

@@ -52,7 +52,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            auth.change_password(current_user, form.current_password.data, form.new_password.data)
+            access.change_own_password(form.current_password.data, form.new_password.data)
         except auth.AccountError as error:
             form.current_password.errors = [str(error)]
         else:
