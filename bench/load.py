@@ -327,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "PATIENT_RATE_LIMIT": UNLIMITED,
         "BOOKING_RATE_LIMIT": UNLIMITED,
         "MAIL_TIMEOUT": "10",
+        # several workers share the rate-limit counts, or gunicorn.conf.py refuses to start
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "redis://127.0.0.1",
     }
     processes: list[Process] = []
     smtp = SmtpServer().start()

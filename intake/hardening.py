@@ -1,4 +1,5 @@
-"""Protections the factory installs: proxy headers, NUL refusal, id ranges, quiet SQL logs."""
+"""Protections the factory installs: proxy headers, NUL refusal, id ranges, quiet SQL logs;
+and the check that rate limits are shared by every worker (gunicorn.conf.py runs it)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,18 @@ def refuse_json_bodies() -> None:
     (and fail on one that is not an object), so a JSON body gets 415, not a 500."""
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
         abort(415)
+
+
+def unshared_limits_problem(workers: int, storage_uri: str) -> str | None:
+    """Why the rate limits would not hold with `workers` processes counting in `storage_uri`,
+    or None when they do. memory:// counts inside one process, so N workers each allow the
+    whole limit: with 5 workers, 20 failed logins in a minute met one 429 instead of fifteen."""
+    if workers <= 1 or not storage_uri.startswith("memory://"):
+        return None
+    return (
+        f"Rate limits would not hold: {workers} workers would each count the rate limits on "
+        f"their own (RATELIMIT_STORAGE_URI is {storage_uri}), letting up to {workers} times "
+        "the login, questionnaire, booking and 'save for later' limits through. Set "
+        "RATELIMIT_STORAGE_URI=redis://HOST:6379/0 so every worker and server shares one count, "
+        "or run a single worker with WEB_CONCURRENCY=1. See the README, 'Several app servers'."
+    )

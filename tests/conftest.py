@@ -103,6 +103,8 @@ def make_app(database_url: str, tmp_path, **overrides):
         # tests post far faster than people; tests of the limits set their own
         "PATIENT_RATE_LIMIT": "100000 per minute",
         "BOOKING_RATE_LIMIT": "100000 per minute",
+        "RESUME_LINK_LIMIT": "100000 per minute",
+        "RESUME_LINK_CLIENT_LIMIT": "100000 per minute",
         **overrides,
     }
     app = create_app(config)

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = ("127.0.0.1", 6379)
+CONF = ROOT / "gunicorn.conf.py"
 
 
 def text(response) -> str:
@@ -91,13 +93,13 @@ def redis_available() -> bool:
 
 
 class Server:
-    """One app server: gunicorn with this repository's gunicorn.conf.py, one worker."""
+    """One app server: gunicorn with this repository's gunicorn.conf.py (or `config`)."""
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, workers: int = 1, config: Path = CONF):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-            env=env | {"PORT": str(self.port), "WEB_CONCURRENCY": "1"},
+            [sys.executable, "-m", "gunicorn", "-c", str(config), "wsgi:app"],
+            env=env | {"PORT": str(self.port), "WEB_CONCURRENCY": str(workers)},
             cwd=cwd,  # no .env file from the repository
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -128,28 +130,32 @@ class Server:
         self.process.stderr.close()
 
 
+def server_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The environment of an app server on a fresh shared SQLite database, behind one proxy."""
+    database = tmp_path / "shared.db"
+    make_app(f"sqlite:///{database}", tmp_path)  # schema and rules
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FLASK_", "GUNICORN_", "RATELIMIT_", "WEB_CONCURRENCY"))
+    } | {
+        "PYTHONPATH": str(ROOT),
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "INTAKE_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SESSION_COOKIE_SECURE": "false",
+        "PROXY_FIX": "1",
+        **settings,
+    }
+
+
 @pytest.fixture
 def two_servers(request, tmp_path):
     """Start two gunicorn servers on one database with the given rate-limit storage."""
     servers: list[Server] = []
 
     def start(storage: str) -> list[Server]:
-        database = tmp_path / "shared.db"
-        make_app(f"sqlite:///{database}", tmp_path)  # schema and rules
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("FLASK_", "GUNICORN_"))
-        } | {
-            "PYTHONPATH": str(ROOT),
-            "SECRET_KEY": secrets.token_hex(32),
-            "DATABASE_URL": f"sqlite:///{database}",
-            "INTAKE_INSTANCE_PATH": str(tmp_path / "instance"),
-            "SESSION_COOKIE_SECURE": "false",
-            "PATIENT_RATE_LIMIT": "3 per minute",
-            "RATELIMIT_STORAGE_URI": storage,
-            "PROXY_FIX": "1",
-        }
+        env = server_env(tmp_path, PATIENT_RATE_LIMIT="3 per minute", RATELIMIT_STORAGE_URI=storage)
         servers.extend([Server(env, tmp_path), Server(env, tmp_path)])
         for server in servers:
             server.wait_until_up()
@@ -160,11 +166,14 @@ def two_servers(request, tmp_path):
         server.stop()
 
 
+def random_client_address() -> str:
+    """A random address per run, so runs sharing the Redis server never share a counter."""
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
 def start_six_times_alternating(servers: list[Server]) -> list[int]:
     """A patient behind a proxy starts the questionnaire six times, on servers A, B, A, B…"""
-    # A random address per run, so runs sharing the Redis server never share a counter.
-    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
-    headers = {"X-Forwarded-For": address}
+    headers = {"X-Forwarded-For": random_client_address()}
     _, cookie, page = servers[0].request("GET", "/", headers)
     token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
     headers |= {
@@ -187,6 +196,87 @@ def test_with_memory_storage_each_server_counts_alone(two_servers):
     """Why production with several servers needs redis://: memory:// is per process."""
     statuses = start_six_times_alternating(two_servers("memory://"))
     assert statuses == [302] * 6
+
+
+# Several workers in one server ------------------------------------------------------------
+
+#: gunicorn.conf.py, plus a hook noting which worker served each request.
+RECORDING_CONF = """
+exec(compile(open({conf!r}).read(), {conf!r}, "exec"))
+
+
+def post_request(worker, req, environ, resp):
+    with open({pids!r}, "a") as pids:
+        pids.write(f"{{worker.pid}}\\n")
+"""
+
+
+def fail_logins(server: Server, times: int) -> list[int]:
+    """`times` wrong passwords for one account from one client, four at a time."""
+    headers = {"X-Forwarded-For": random_client_address()}
+    _, cookies, page = server.request("GET", "/staff/login", headers)
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+    headers |= {
+        "Cookie": re.search(r"session=[^;]+", cookies).group(0),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    body = f"csrf_token={token}&email=nobody-{secrets.token_hex(4)}%40example.test&password=x"
+    with ThreadPoolExecutor(4) as pool:
+        return list(
+            pool.map(
+                lambda _: server.request("POST", "/staff/login", headers, body)[0], range(times)
+            )
+        )
+
+
+def test_with_redis_two_workers_share_the_login_limit(tmp_path):
+    """Issue 14 (6): with memory:// and 5 workers, 20 failed logins met one 429."""
+    require_service(redis_available(), f"Redis is not reachable at {REDIS[0]}:{REDIS[1]}")
+    pids, conf = tmp_path / "pids", tmp_path / "recording.conf.py"
+    conf.write_text(RECORDING_CONF.format(conf=str(CONF), pids=str(pids)))
+    env = server_env(tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+    assert SETTINGS["LOGIN_LIMIT"][0] == "5 per minute;30 per hour"  # the default, in force
+    server = Server(env, tmp_path, workers=2, config=conf)
+    try:
+        server.wait_until_up()
+        statuses = fail_logins(server, 20)
+    finally:
+        server.stop()
+    assert sorted(statuses) == [422] * 5 + [429] * 15
+    assert len(set(pids.read_text().split())) == 2, "both workers answered"
+
+
+@pytest.mark.parametrize("workers", ["WEB_CONCURRENCY", "--workers"])
+def test_several_workers_with_memory_storage_refuse_to_start(tmp_path, workers):
+    """memory:// counts per process: gunicorn with two workers stops, saying what to set."""
+    conf = tmp_path / "gunicorn.conf.py"  # a copy away from the repository: no .env is read
+    conf.write_text(CONF.read_text())
+    env = server_env(tmp_path)  # RATELIMIT_STORAGE_URI unset: the default, memory://
+    assert SETTINGS["RATELIMIT_STORAGE_URI"][0] == "memory://"
+    command = [sys.executable, "-m", "gunicorn", "-c", str(conf), "-b", f"127.0.0.1:{free_port()}"]
+    if workers == "--workers":
+        command += ["--workers", "2"]
+    else:
+        env["WEB_CONCURRENCY"] = "2"
+    result = subprocess.run(
+        [*command, "wsgi:app"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "Refusing to start" in result.stderr
+    assert "2 workers would each count the rate limits on their own" in result.stderr
+    assert "RATELIMIT_STORAGE_URI=redis://" in result.stderr
+    assert "WEB_CONCURRENCY=1" in result.stderr
+    assert "Booting worker" not in result.stderr  # stopped before any worker started
+
+
+def test_one_worker_with_memory_storage_starts(tmp_path):
+    """A single worker (or `make run`'s single-process server) needs nothing configured."""
+    server = Server(server_env(tmp_path), tmp_path, workers=1)
+    try:
+        server.wait_until_up()
+        assert server.request("GET", "/", {})[0] == 200
+    finally:
+        server.stop()
 
 
 # The honeypot -----------------------------------------------------------------------------

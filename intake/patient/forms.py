@@ -35,7 +35,7 @@ class BookingForm(FlaskForm):
     name = StringField(
         "Full name",
         validators=[
-            InputRequired("Enter your full name"),
+            DataRequired("Enter your full name"),  # blank once invisible characters go
             Length(max=100, message="Name must be 100 characters or fewer"),
             plain_text,
         ],
@@ -62,6 +62,7 @@ class BookingForm(FlaskForm):
     message = TextAreaField(
         "Anything else you would like to tell us? (optional)",
         validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")],
+        filters=[strip],
     )
     consent_privacy = BooleanField(
         "Privacy",
@@ -107,6 +108,23 @@ class SaveForLaterForm(FlaskForm):
     def field_views(self) -> list[FieldView]:
         """The one field, as the field macro shows it."""
         return [wtf_field(self.email)]
+
+    def refuse(self, retry_after: int) -> None:
+        """Too many links were asked for: say so at the field, keeping what was typed."""
+        self.email.errors = [
+            "Too many links were asked for. Look for one we sent earlier (check your spam "
+            f"folder), or try again in about {_wait_in_words(retry_after)}"
+        ]
+
+
+def _wait_in_words(seconds: int) -> str:
+    """'a minute', '25 minutes', 'an hour', '3 hours'."""
+    minutes = max(1, -(-seconds // 60))
+    if minutes == 1:
+        return "a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    return "an hour" if minutes < 90 else f"{round(minutes / 60)} hours"
 
 
 _KIND = {

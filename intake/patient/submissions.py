@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import url_for
+from limits import parse_many
 from sqlalchemy import select, update
 
-from intake.extensions import db
+from intake.extensions import db, limiter
 from intake.mail import emails
 from intake.models import (
     BookingRequest,
@@ -161,8 +165,67 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def email_resume_link(draft: Draft, email: str, ttl_seconds: int, base_url: str) -> int:
-    """Queue a 'carry on later' email with a new single-use link; returns the hours it works."""
+@dataclass(frozen=True)
+class ResumeLinkLimits:
+    """How many 'carry on later' emails may go (limit strings such as "3 per hour")."""
+
+    #: per questionnaire (draft), and separately per email address asked for
+    per_draft_and_email: str
+    #: per client address (the rate limits' key: the patient's IP address)
+    per_client: str
+    client: str
+
+
+class ResumeLinksExhausted(Exception):
+    """No more 'carry on later' emails for now; `retry_after` is in seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def limit_key_for_email(email: str) -> str:
+    """The same key for every spelling of one mailbox: case, spaces and a `+tag` ignored."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _spend_resume_link_allowance(draft: Draft, email: str, limits: ResumeLinkLimits) -> None:
+    """Count one email against each limit, or raise ResumeLinksExhausted and count nothing.
+
+    Counted in the rate limiter's storage (shared by every worker); keys hold hashes, never
+    the draft id (it is the patient's session id) or the email address."""
+    if not limiter.enabled:
+        return
+    counts = [
+        (limits.per_draft_and_email, "draft", _hash(draft.id)),
+        (limits.per_draft_and_email, "email", _hash(limit_key_for_email(email))),
+        (limits.per_client, "client", limits.client),
+    ]
+    checks = [
+        (item, "resume_link", kind, key) for text, kind, key in counts for item in parse_many(text)
+    ]
+    strategy = limiter.limiter
+    spent = [check for check in checks if not strategy.test(*check)]
+    if spent:
+        reset = max(strategy.get_window_stats(*check).reset_time for check in spent)
+        raise ResumeLinksExhausted(max(1, math.ceil(reset - time.time())))
+    for check in checks:
+        strategy.hit(*check)
+
+
+def email_resume_link(
+    draft: Draft,
+    email: str,
+    ttl_seconds: int,
+    base_url: str,
+    limits: ResumeLinkLimits | None = None,
+) -> int:
+    """Queue a 'carry on later' email with a new single-use link; returns the hours it works.
+
+    With `limits`, raises ResumeLinksExhausted when one is reached (nothing is queued)."""
+    if limits is not None:
+        _spend_resume_link_allowance(draft, email, limits)
     token = create_resume_token(draft, ttl_seconds)
     link = base_url.rstrip("/") + url_for("patient.resume", token=token)
     hours = max(1, ttl_seconds // 3600)
@@ -191,6 +254,12 @@ def use_resume_token(token: str) -> Draft:
     if claimed.rowcount != 1:  # spent by a concurrent request
         raise ResumeLinkInvalid(None)
     return get_draft(found.draft_id)
+
+
+def revoke_patient_token(submission: Submission) -> None:
+    """The session's token no longer opens this submission: a device that sent the request or
+    finished (perhaps a waiting-room tablet) shows the result to no one, even from a copy."""
+    submission.token = new_token()
 
 
 def get_submission(token: str | None) -> Submission | None:

@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -26,6 +27,9 @@ from intake.web import form_page
 
 bp = Blueprint("patient", __name__)
 log = logging.getLogger("intake.patient")
+
+#: What the patient journey keeps in the session (an opaque id each; never answers).
+PATIENT_KEYS = ("draft_id", "submission", "sent_reference", "cleared")
 
 
 def _patient_limit() -> str:
@@ -55,18 +59,38 @@ def _keep_draft(draft: Draft) -> None:
     session.permanent = True
 
 
-def _submission() -> Submission:
-    submission = submissions.get_submission(session.get("submission"))
-    if submission is None:
-        abort(404)
-    return submission
+def _submission() -> Submission | None:
+    """The patient's screened submission, or None once the request was sent or they finished."""
+    return submissions.get_submission(session.get("submission"))
+
+
+def _end_patient_session(**carry: str) -> None:
+    """Forget the patient's answers and result on this device (perhaps a waiting-room tablet);
+    `carry` keeps a value for the next page only. A staff login in the same browser stays."""
+    for key in PATIENT_KEYS:
+        session.pop(key, None)
+    session.update(carry)
+
+
+def _cleared() -> str:
+    """What pages that showed answers or a result show once they are cleared from the device."""
+    return render_template("patient/cleared.html")
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Patient pages show answers and results: no browser or proxy may keep a copy, so Back
+    and history on a shared device fetch them again (and find them cleared)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/")
 def start() -> str:
     """Start page: what this is, how long it takes, not for emergencies."""
     resume = submissions.live_draft(session.get("draft_id")) is not None
-    return render_template("patient/start.html", resume=resume)
+    cleared = session.pop("cleared", False)
+    return render_template("patient/start.html", resume=resume, cleared=cleared)
 
 
 @bp.get("/privacy")
@@ -85,6 +109,7 @@ def start_questionnaire() -> Response:
         draft = submissions.live_draft(session.get("draft_id"))
     if draft is None:
         draft = submissions.start_draft(current_app.config["DRAFT_TTL"])
+        _end_patient_session()  # a new person on a shared device never sees the last result
         _keep_draft(draft)
         db.session.commit()
         log.info("draft started draft=%s", draft.id[:8])
@@ -124,19 +149,36 @@ def save_for_later() -> Response | tuple[str, int] | str:
     """Email a single-use link to carry on with the draft later."""
     draft = _draft()
     form = SaveForLaterForm()
+    refused = False
     if form.validate_on_submit():
-        config = current_app.config
-        hours = submissions.email_resume_link(
-            draft, form.email.data, config["RESUME_LINK_TTL"], config["BASE_URL"]
-        )
-        db.session.commit()
-        log.info("resume link queued draft=%s", draft.id[:8])
-        return render_template("patient/save_sent.html", hours=hours)
+        try:
+            hours = _email_resume_link(draft, form.email.data)
+        except submissions.ResumeLinksExhausted as error:
+            refused = True
+            form.refuse(error.retry_after)
+            log.info("resume link refused, limit reached draft=%s", draft.id[:8])
+        else:
+            return render_template("patient/save_sent.html", hours=hours)
     fields = form.field_views()
     back_url = journey.step_url(journey.find_step(request.args.get("step", "")))
-    return form_page(
+    page = form_page(
         "patient/save.html", [f for f in fields if f.error], fields=fields, back_url=back_url
     )
+    return (page[0], 429) if refused else page
+
+
+def _email_resume_link(draft: Draft, email: str) -> int:
+    """Queue the link within the limits (per draft, email address and client); its hours."""
+    config = current_app.config
+    limits = submissions.ResumeLinkLimits(
+        config["RESUME_LINK_LIMIT"], config["RESUME_LINK_CLIENT_LIMIT"], get_remote_address()
+    )
+    hours = submissions.email_resume_link(
+        draft, email, config["RESUME_LINK_TTL"], config["BASE_URL"], limits
+    )
+    db.session.commit()
+    log.info("resume link queued draft=%s", draft.id[:8])
+    return hours
 
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
@@ -176,6 +218,8 @@ def check_answers() -> Response | str:
 def result() -> str:
     """The outcome in plain words, the reasons and the next step."""
     submission = _submission()
+    if submission is None:
+        return _cleared()
     context = {
         "emergency_number": current_app.config["EMERGENCY_NUMBER"],
         "clinic_name": current_app.config["CLINIC_NAME"],
@@ -188,11 +232,25 @@ def result() -> str:
     )
 
 
+@bp.post("/finish")
+def finish() -> Response:
+    """Finish and clear my answers: the result is no longer shown on this device."""
+    submission = _submission()
+    if submission is not None:
+        submissions.revoke_patient_token(submission)
+        db.session.commit()
+        log.info("patient finished submission=%s", submission.id)
+    _end_patient_session(cleared=True)
+    return redirect(url_for(".start"))
+
+
 @bp.route("/booking", methods=["GET", "POST"])
 @limiter.limit(_booking_limit, methods=["POST"])
 def booking() -> Response | tuple[str, int] | str:
     """The booking request form; a second submit shows the first request's confirmation."""
     submission = _submission()
+    if submission is None:  # sent (or finished): this device shows nothing more
+        return redirect(url_for(".booking_sent")) if request.method == "POST" else _cleared()
     detour = journey.booking_detour(submission)
     if detour:
         return redirect(detour)
@@ -202,10 +260,7 @@ def booking() -> Response | tuple[str, int] | str:
         log.info("booking dropped, honeypot filled submission=%s", submission.id)
         return redirect(url_for(".booking_sent"))
     if form.validate_on_submit():
-        submissions.request_booking(submission, form.data)
-        db.session.commit()
-        log.info("booking requested submission=%s", submission.id)
-        return redirect(url_for(".booking_sent"))
+        return _send_booking(submission, form.data)
     fields = form.field_views()
     return form_page(
         "patient/booking.html",
@@ -217,10 +272,24 @@ def booking() -> Response | tuple[str, int] | str:
     )
 
 
+def _send_booking(submission: Submission, details: dict) -> Response:
+    """Store the request and queue its emails, then end the patient's session on this device:
+    only the confirmation is left to show, once."""
+    submissions.request_booking(submission, details)
+    submissions.revoke_patient_token(submission)
+    db.session.commit()
+    log.info("booking requested submission=%s", submission.id)
+    _end_patient_session(sent_reference=submission.reference)
+    return redirect(url_for(".booking_sent"))
+
+
 @bp.get("/booking/sent")
 def booking_sent() -> Response | str:
-    """Confirmation with the reference."""
+    """Confirmation with the reference, shown once: a refresh or Back finds it cleared."""
+    reference = session.pop("sent_reference", None)
+    if reference is not None:
+        return render_template("patient/sent.html", reference=reference)
     submission = _submission()
-    if submission.booking is None:
-        return redirect(url_for(".booking"))
-    return render_template("patient/sent.html", submission=submission)
+    if submission is not None and submission.booking is None:
+        return redirect(url_for(".booking"))  # nothing was sent (a filled-in honeypot)
+    return _cleared()

@@ -73,6 +73,12 @@ class PatientPage:
 
 
 SAVE_EMAIL = "later@example.com"
+#: The booking form's required fields as a patient fills them in ("y": tick the box).
+SEND = {
+    k: v
+    for k, v in journeys.BOOKING.items()
+    if k in ("name", "email", "phone", "consent_privacy", "consent_contact")
+}
 
 
 def _catalogue() -> list[PatientPage]:
@@ -101,7 +107,11 @@ def _catalogue() -> list[PatientPage]:
     pages += [
         PatientPage("booking", "/booking", profile=suitable, screen=True),
         PatientPage("booking-errors", "/booking", 422, profile=suitable, screen=True, submit={}),
-        PatientPage("booking-sent", "/booking/sent", profile=suitable, screen=True, book=True),
+        PatientPage("booking-sent", "/booking", profile=suitable, screen=True, submit=SEND),
+        PatientPage(
+            "booking-sent-again", "/booking/sent", profile=suitable, screen=True, book=True
+        ),
+        PatientPage("result-finished", "/result", profile=suitable, screen=True, submit={}),
         PatientPage("error-404", "/no-such-page", 404),
         PatientPage("error-500", BOOM_PATH, 500),
         PatientPage("draft-expired", "/questions/about_you", 410, start=True, expire=True),

@@ -28,7 +28,11 @@ def open_page(page: Page, http, live_server, spec: PatientPage) -> int:
     status = response.status if response else 0
     if spec.submit is not None:
         for name, value in spec.submit.items():
-            page.locator(f'main form [name="{name}"]').fill(value)
+            field = page.locator(f'main form [name="{name}"]')
+            if field.get_attribute("type") == "checkbox":
+                field.check(force=True)  # styled: the label draws the box
+            else:
+                field.fill(value)
         if spec.drop_cookies:
             page.context.clear_cookies()
         button = page.locator("main form button[type=submit]").first

@@ -22,6 +22,7 @@ from tests.e2e import answer
 pytestmark = pytest.mark.browser
 
 REFERENCE = re.compile(r"^DN-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}$")
+CLEARED = "Your answers are not shown on this device"
 TEXT_KINDS = (q.INTEGER, q.TEXT_KIND, q.DATE_KIND)
 
 
@@ -231,10 +232,14 @@ def test_back_pain_patient_is_suitable_and_books(page: Page, screenshot):
     expect(page.get_by_role("heading", level=1)).to_have_text("Dry needling may suit you")
     expect(page.get_by_text("guidance, not a diagnosis")).to_be_visible()
     reference = book(patient, screenshot)
-    # Sending the form again (back button, resubmit) shows the same request, not a new one.
-    page.goto("/booking")
-    assert page.url.endswith("/booking/sent")
-    expect(page.locator(".reference")).to_have_text(reference)
+    # Sending the request ends the session on this device (issue 14, finding 8): refresh and
+    # Back show neither the reference nor the result, and nothing is sent again.
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(CLEARED)
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text(CLEARED)
+    expect(page.get_by_text(reference)).to_have_count(0)
+    screenshot(page, "cleared")
 
 
 def test_patient_on_blood_thinners_needs_review_and_is_told_why(page: Page, screenshot):
@@ -256,11 +261,11 @@ def test_saddle_numbness_is_an_emergency_with_no_booking(page: Page, screenshot)
     expect(first.get_by_role("heading", level=1)).to_have_text("Get urgent medical help now")
     expect(first).to_contain_text("Call 999 or go to an emergency department now.")
     assert main.inner_text().index("999") < main.inner_text().index("Why")
-    expect(main.get_by_role("button")).to_have_count(0)
+    expect(main.get_by_role("button")).to_have_text(["Finish and clear my answers"])
     # The only link is the number itself, so a phone can call it with one tap.
     expect(main.get_by_role("link")).to_have_count(1)
     expect(main.get_by_role("link")).to_have_attribute("href", "tel:999")
-    expect(page.locator('a[href*="booking"], form')).to_have_count(0)
+    expect(page.locator('a[href*="booking"], form:not([action="/finish"])')).to_have_count(0)
     # Typing the booking address does not help either: back to the urgent advice.
     page.goto("/booking")
     assert page.url.endswith("/result")

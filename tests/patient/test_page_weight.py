@@ -109,7 +109,8 @@ def fetch(app, spec: PatientPage):
         if spec.drop_cookies:
             client.delete_cookie("session")
         action = urllib.parse.urljoin(path, _form_action(response.get_data(as_text=True)) or path)
-        response = client.post(action, data={**spec.submit, "csrf_token": csrf})
+        data = {**spec.submit, "csrf_token": csrf}
+        response = client.post(action, data=data, follow_redirects=True)
     return response
 
 
