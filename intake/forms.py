@@ -7,7 +7,6 @@ Every field, of any origin, is rendered by ``templates/macros/fields.html`` from
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,19 +22,22 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from intake.screening.invisible import strip_invisible
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
 def plain_text(form: FlaskForm, field: Any) -> None:
-    """No control characters or line breaks: names go into email headers."""
-    if field.data and (
-        _CONTROL.search(field.data) or any(unicodedata.category(ch) == "Cf" for ch in field.data)
-    ):
+    """No control characters or line breaks: names go into email headers. (Invisible format
+    characters never get this far: the `strip` filter has dropped them.)"""
+    if field.data and _CONTROL.search(field.data):
         raise ValidationError("Use letters, spaces, hyphens and apostrophes only")
 
 
 def strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """The input filter of every typed text field: invisible format characters (bidi controls,
+    zero-width characters; `strip_invisible`) dropped silently, surrounding spaces trimmed."""
+    return strip_invisible(value).strip() if isinstance(value, str) else value
 
 
 def email_field(description: str) -> EmailField:

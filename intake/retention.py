@@ -8,6 +8,9 @@
   links. Expired resume links go at once.
 - Copies of sent or failed emails (the clinic email may hold every answer) go after
   OUTBOX_RETENTION_DAYS; emails still waiting are kept.
+- Rule test cases saved from a request before "Save as a test case" made them anonymous (named
+  "<reference> (<outcome>)", with the free text and a link to the request) go with their
+  request: see `_legacy_test_cases`. Anonymous ones are nobody's record and stay.
 
 Every purge is recorded in the audit log with its counts; `--dry-run` only counts.
 """
@@ -15,6 +18,7 @@ Every purge is recorded in the audit log with its counts; `--dry-run` only count
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +37,11 @@ from intake.models import (
     OutboxMessage,
     ResumeToken,
     Submission,
+    TestCase,
     utcnow,
 )
+from intake.patient.submissions import REFERENCE_ALPHABET, REFERENCE_PREFIX
+from intake.screening.rules import OUTCOMES
 
 #: ids per statement, well under every database's limit on bound parameters
 BATCH = 500
@@ -46,6 +53,7 @@ LABELS = {
     "submissions": "screenings (of those requests, and never booked)",
     "unbooked_submissions": "  of which never booked, past UNBOOKED_RETENTION_DAYS",
     "emails": "email copies (of those requests, or sent/failed past OUTBOX_RETENTION_DAYS)",
+    "test_cases": "rule test cases copied whole from purged requests (saved before anonymity)",
     "drafts_emptied": "unfinished questionnaires past expiry: answers deleted",
     "drafts": "questionnaire records past UNBOOKED_RETENTION_DAYS",
     "resume_tokens": "resume links expired or of those questionnaires",
@@ -61,6 +69,7 @@ class PurgePlan:
     submission_ids: list[int] = field(default_factory=list)
     unbooked_submission_ids: list[int] = field(default_factory=list)
     email_ids: list[int] = field(default_factory=list)
+    test_case_ids: list[int] = field(default_factory=list)
     emptied_draft_ids: list[str] = field(default_factory=list)
     draft_ids: list[str] = field(default_factory=list)
     resume_token_ids: list[int] = field(default_factory=list)
@@ -73,6 +82,7 @@ class PurgePlan:
             "submissions": len(self.submission_ids),
             "unbooked_submissions": len(self.unbooked_submission_ids),
             "emails": len(self.email_ids),
+            "test_cases": len(self.test_case_ids),
             "drafts_emptied": len(self.emptied_draft_ids),
             "drafts": len(self.draft_ids),
             "resume_tokens": len(self.resume_token_ids),
@@ -120,6 +130,8 @@ def plan(config: dict[str, Any], now: dt.datetime | None = None) -> PurgePlan:
         .order_by(OutboxMessage.id)
     )
 
+    result.test_case_ids = _legacy_test_cases(set(result.submission_ids))
+
     old_drafts = select(Draft.id).where(
         or_(
             Draft.completed_at < unbooked_cutoff,
@@ -146,6 +158,53 @@ def plan(config: dict[str, Any], now: dt.datetime | None = None) -> PurgePlan:
     return result
 
 
+#: The name the old "Save as a test case" gave: the request's reference and its outcome.
+_LEGACY_NAME = re.compile(
+    rf"{re.escape(REFERENCE_PREFIX)}[{REFERENCE_ALPHABET}]{{6}} \((?:{'|'.join(OUTCOMES)})\)"
+)
+
+
+def _legacy_test_cases(purged: set[int]) -> list[int]:
+    """Test cases that hold a request that does not survive this purge.
+
+    Only the old "Save as a test case" made such cases: a copy of every answer (free text too),
+    the reference as the name and a link (`source_submission_id`). One goes when its link
+    names a submission purged now or already gone (SQLite does not apply the link's ON DELETE
+    SET NULL), or, its link cleared (PostgreSQL did, at an earlier purge), when its name is
+    exactly "<reference> (<outcome>)" and no surviving submission has that reference.
+    """
+    rows = db.session.execute(
+        select(TestCase.id, TestCase.name, TestCase.source_submission_id)
+        .where(
+            or_(
+                TestCase.source_submission_id.is_not(None),
+                TestCase.name.startswith(REFERENCE_PREFIX, autoescape=True),
+            )
+        )
+        .order_by(TestCase.id)
+    ).all()
+    linked = {source for _, _, source in rows if source is not None}
+    references = {name.split(" ")[0] for _, name, _ in rows if _LEGACY_NAME.fullmatch(name)}
+    existing_ids = set(_ids(select(Submission.id).where(Submission.id.in_(linked))))
+    existing_references = dict(
+        db.session.execute(
+            select(Submission.reference, Submission.id).where(Submission.reference.in_(references))
+        ).all()
+    )
+    surviving_ids = existing_ids - purged
+    surviving_references = {ref for ref, sid in existing_references.items() if sid not in purged}
+    return [
+        case_id
+        for case_id, name, source in rows
+        if (source is not None and source not in surviving_ids)
+        or (
+            source is None
+            and _LEGACY_NAME.fullmatch(name)
+            and name.split(" ")[0] not in surviving_references
+        )
+    ]
+
+
 def _batches(ids: Sequence) -> Iterable[Sequence]:
     for start in range(0, len(ids), BATCH):
         yield ids[start : start + BATCH]
@@ -162,6 +221,7 @@ def execute(found: PurgePlan) -> None:
     """Delete and empty the planned rows, children first. Flushes; the caller commits."""
     _delete(Note, found.note_ids)
     _delete(OutboxMessage, found.email_ids)
+    _delete(TestCase, found.test_case_ids)
     _delete(BookingRequest, found.booking_ids)
     _delete(Submission, found.submission_ids)
     _delete(ResumeToken, found.resume_token_ids)

@@ -19,10 +19,12 @@ from intake.models import (
     ResumeToken,
     RuleSetVersion,
     Submission,
+    TestCase,
     utcnow,
 )
 from intake.patient.submissions import new_reference, new_token
 from intake.staff.dashboard import stats
+from intake.staff.rules import rulesets
 from tests import journeys
 from tests.conftest import create_staff, login, make_app
 
@@ -215,6 +217,7 @@ def test_every_purge_is_audited_with_its_counts(app, data):
             "submissions": 2,
             "unbooked_submissions": 1,
             "emails": 8,
+            "test_cases": 0,
             "drafts_emptied": 1,
             "drafts": 2,
             "resume_tokens": 2,
@@ -295,3 +298,85 @@ def test_a_real_journey_is_kept_until_its_time_and_staff_pages_work_after_a_purg
     assert staff.get("/staff/").status_code == 200
     assert staff.get("/staff/requests").status_code == 200
     assert staff.get(f"/staff/requests/{booking_id}").status_code == 404
+
+
+def add_case(name: str, source: int | None = None, **answers) -> int:
+    case = TestCase(
+        name=name,
+        answers={"age": 45, **answers},
+        expected_outcome="suitable",
+        expected_rules=[],
+        source_submission_id=source,
+    )
+    db.session.add(case)
+    db.session.flush()
+    return case.id
+
+
+def test_test_cases_saved_whole_from_a_request_go_with_it(app):
+    """Before they were anonymous, "Save as a test case" copied every answer (free text too),
+    named the case after the reference and linked it to the request: those go with it."""
+    with app.app_context():
+        old = add_booking(2921).submission
+        kept = add_booking(10).submission
+        unbooked = add_submission(31)
+        cases = {
+            "linked_old": add_case(f"{old.reference} (suitable)", old.id, sport_name="Polo"),
+            "linked_unbooked": add_case(f"{unbooked.reference} (suitable)", unbooked.id),
+            # the link cleared (PostgreSQL's ON DELETE SET NULL at an earlier purge), the name
+            # still naming a request that is gone, or that goes now
+            "named_gone": add_case("DN-ZZZZZZ (review)", sport_name="Polo"),
+            "named_old": add_case(f"{old.reference} (emergency)"),
+            # their request stays: so do they
+            "linked_kept": add_case(f"{kept.reference} (suitable)", kept.id),
+            "named_kept": add_case(f"{kept.reference} (review)"),
+            # not made from a request, or anonymous
+            "anonymous": add_case("From a request: suitable #1"),
+            "hand_made": add_case("DN-ZZZZZZ review, by hand"),
+        }
+        if db.engine.dialect.name == "sqlite":  # no foreign keys: a link to a purged request
+            cases["dangling"] = add_case("Old", 99_999)
+        db.session.commit()
+        shipped = len(rulesets.all_test_cases()) - len(cases)
+    dry = run(app, "--dry-run")
+    gone = 5 if "dangling" in cases else 4
+    label = retention.LABELS["test_cases"]
+    assert f"{gone:8d}  {label}" in dry
+    run(app)
+    with app.app_context():
+        left = ids(TestCase)
+        assert {name for name, case_id in cases.items() if case_id not in left} == {
+            "linked_old",
+            "linked_unbooked",
+            "named_gone",
+            "named_old",
+        } | ({"dangling"} if "dangling" in cases else set())
+        assert len(left) == shipped + 4
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "purge")).one()
+        assert event.details["test_cases"] == gone
+
+
+def test_a_test_case_saved_from_a_real_request_outlives_it_and_holds_no_trace_of_it(app):
+    client = app.test_client()
+    journeys.walk(client, journeys.SPORTS_INJURY)
+    client.post("/check")
+    assert client.post("/booking", data=journeys.BOOKING).status_code == 302
+    create_staff(app)
+    staff = app.test_client()
+    login(staff)
+    with app.app_context():
+        submission = db.session.scalars(select(Submission)).one()
+        submission_id, reference = submission.id, submission.reference
+    assert staff.post(f"/staff/rules/tests/from-submission/{submission_id}").status_code == 302
+    with app.app_context():
+        db.session.execute(BookingRequest.__table__.update().values(created_at=ago(3000)))
+        db.session.commit()
+    run(app)
+    with app.app_context():
+        assert count(BookingRequest) == count(Submission) == 0
+        case = db.session.scalars(select(TestCase).where(TestCase.author != "system")).one()
+        assert case.source_submission_id is None
+        row = repr([case.name, case.answers, case.expected_rules])
+        for trace in (reference, "Running", "Half marathon", "Ada"):
+            assert trace not in row
+        assert case.answers["sport_injury_kind"] == "muscle"

@@ -12,6 +12,7 @@ from typing import Any
 
 from intake.screening.branching import question_is_shown, visible_steps
 from intake.screening.facts import derive
+from intake.screening.invisible import strip_invisible
 from intake.screening.questionnaire import (
     ASKED_BY,
     CHECKLIST,
@@ -55,7 +56,7 @@ def parse_value(question: Question, raw: list[str]) -> Any:
         raw = [raw]
     elif not isinstance(raw, list | tuple):
         raw = []
-    values = [v.strip() for v in raw if isinstance(v, str)]
+    values = [strip_invisible(v).strip() for v in raw if isinstance(v, str)]
     values = [v for v in values if v]
     kind = question.kind
     if kind in (CHECKLIST, MULTI):

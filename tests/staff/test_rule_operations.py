@@ -226,28 +226,62 @@ def test_a_test_case_from_test_mode_answers(desk):
         operations.save_test_case(again, screened, "From test mode", "review", [], user=staff)
 
 
-def test_a_test_case_from_a_submission_and_deleting_it(desk):
-    staff, _ = desk
+def add_submission(reference: str, answers: dict, outcome: str = "review", fired=None):
     submission = Submission(
-        token="t1",
-        reference="DN-TEST01",
-        answers={"age": 40},
+        token=reference,
+        reference=reference,
+        answers=answers,
         scores={},
-        fired=[{"id": "anticoagulant", "outcome": "review"}, {"id": "diabetes", "outcome": "info"}],
-        outcome="review",
+        fired=fired or [],
+        outcome=outcome,
         questionnaire_version="x",
         ruleset_version_id=rulesets.current_version().id,
     )
     db.session.add(submission)
     db.session.flush()
+    return submission
+
+
+def test_a_test_case_from_a_submission_is_anonymous_and_deleting_it(desk):
+    """Structured answers only: no reference, no link to the request, no written answers."""
+    staff, _ = desk
+    fired = [{"id": "anticoagulant", "outcome": "review"}, {"id": "diabetes", "outcome": "info"}]
+    answers = {"age": 40, "sport_name": "Underwater hockey", "goal_notes": "Call me Ada"}
+    submission = add_submission("DN-TEST01", answers, fired=fired)
     case = operations.add_test_case_from_submission(submission, staff)
-    assert (case.name, case.expected_rules) == ("DN-TEST01 (review)", ["anticoagulant"])
-    with pytest.raises(rulesets.TestCaseRejected):
+    assert (case.name, case.expected_rules) == ("From a request: review #1", ["anticoagulant"])
+    assert case.answers == {"age": 40} and case.source_submission_id is None
+    stored = repr((case.name, case.answers, case.expected_rules, case.author))
+    assert "DN-TEST01" not in stored and "hockey" not in stored and "Ada" not in stored
+    with pytest.raises(rulesets.TestCaseRejected, match="already has these answers"):
         operations.add_test_case_from_submission(submission, staff)
+    other = add_submission("DN-TEST02", {"age": 41})
+    assert operations.add_test_case_from_submission(other, staff).name == (
+        "From a request: review #2"
+    )
     operations.delete_test_case(case)
     assert db.session.get(TestCase, case.id) is None
-    assert audited("test_case_add") == [{"submission": "DN-TEST01"}]
-    assert audited("test_case_delete") == [{"name": "DN-TEST01 (review)"}]
+    assert audited("test_case_add") == [{"mode": "request"}, {"mode": "request"}]
+    assert audited("test_case_delete") == [{"name": "From a request: review #1"}]
+
+
+def test_a_submission_whose_written_answers_decide_its_outcome_is_refused(desk):
+    """A test case without the text would expect what the text caused: it is refused."""
+    staff, admin = desk
+    data = copy.deepcopy(rulesets.current_version().data)
+    data["rules"].append(
+        new_rule(id="hockey", condition={"fact": "sport_name", "op": "eq", "value": "Hockey"})
+    )
+    rulesets.publish(data, admin.email, "Hockey players first")
+    base = dict(rulesets.all_test_cases()[0].answers)
+    submission = add_submission("DN-TEST03", dict(base, sport_name="Hockey"))
+    with pytest.raises(rulesets.TestCaseRejected, match="written answers change what the rules"):
+        operations.add_test_case_from_submission(submission, staff)
+    assert audited("test_case_add") == []
+    # text that changes nothing is just left out
+    runner = add_submission("DN-TEST04", dict(base, age=33, sport_name="Running"), "suitable")
+    case = operations.add_test_case_from_submission(runner, staff)
+    assert case.answers == dict(base, age=33)
 
 
 def test_discarding_the_draft(desk):

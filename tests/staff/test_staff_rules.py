@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from intake.extensions import db
 from intake.models import AuditEvent, RuleSetVersion, Submission, TestCase
-from intake.screening import rules
+from intake.screening import rules, ruleset_format
 from intake.staff.rules import rulesets
 from tests import journeys
 
@@ -123,6 +123,25 @@ def test_staff_cannot_change_safety_rules_but_can_change_others(app, staff_clien
         assert diabetes["outcome"] == "info"
         assert rulesets.current_draft() is None
     assert audit(app, "rules_publish")[0]["note"] == "Diabetes note"
+
+
+def test_rule_texts_lose_invisible_characters(app, staff_client):
+    staff_client.post("/staff/rules/draft")
+    texts = {
+        "title": "Has\u202e diabetes\u200b",
+        "patient_message": "We\u2066 check\u2069 your\ufeff sugar first.",
+        "staff_note": "Ask\u200d about\u200e hypos",
+        "source": "NICE\u2060 NG28",
+    }
+    assert edit(staff_client, "diabetes", action="save", **texts).status_code == 302
+    with app.app_context():
+        rule = next(r for r in rulesets.current_draft().data["rules"] if r["id"] == "diabetes")
+    assert {name: rule[name] for name in texts} == {
+        "title": "Has diabetes",
+        "patient_message": "We check your sugar first.",
+        "staff_note": "Ask about hypos",
+        "source": "NICE NG28",
+    }
 
 
 def test_publishing_changes_new_screenings_and_submissions_keep_their_version(app, staff_client):
@@ -403,21 +422,34 @@ def test_history_diff_and_restore(app, admin_client):
 
 
 def test_test_case_from_a_submission(app, staff_client):
+    """Anonymous: the structured answers, without the reference or the written answers."""
     client = app.test_client()
-    journeys.walk(client, journeys.BLOOD_THINNERS)
+    runner_on_warfarin = journeys.variant(
+        journeys.SPORTS_INJURY, medication={"medication_classes": ["anticoagulant"]}
+    )
+    journeys.walk(client, runner_on_warfarin)
     client.post("/check")
     client.post("/booking", data=journeys.BOOKING)
     with app.app_context():
         submission = db.session.scalars(select(Submission)).one()
         submission_id, reference = submission.id, submission.reference
+        assert submission.answers["sport_return_goal"] == "Half marathon in spring"
     assert "Save as a test case" in staff_client.get("/staff/requests/1").text
-    staff_client.post(f"/staff/rules/tests/from-submission/{submission_id}")
+    saved = staff_client.post(f"/staff/rules/tests/from-submission/{submission_id}")
+    assert saved.status_code == 302
     with app.app_context():
-        case = db.session.scalars(select(TestCase).where(TestCase.name.like("DN-%"))).one()
-        assert case.name == f"{reference} (review)"
+        case = db.session.scalars(select(TestCase).where(TestCase.author != "system")).one()
+        assert case.name == "From a request: review #1"
         assert case.expected_outcome == "review" and case.expected_rules == ["anticoagulant"]
+        assert case.source_submission_id is None
+        assert "sport_name" not in case.answers and "sport_return_goal" not in case.answers
+        assert case.answers["sport_injury_kind"] == "muscle"
+        row = repr([case.name, case.answers, case.expected_rules, case.author])
+        assert reference not in row and "Running" not in row and "Half marathon" not in row
     page = staff_client.get("/staff/rules/tests").text
-    assert f"{reference} (review)" in page and page.count("<td>Pass</td>") == 20
+    assert "From a request: review #1" in page and page.count("<td>Pass</td>") == 20
+    assert reference not in page
+    assert audit(app, "test_case_add") == [{"mode": "request"}]
 
 
 def test_discard_draft(staff_client):
@@ -446,8 +478,75 @@ def test_cli_export_import_and_test(app, runner, tmp_path):
     result = runner.invoke(args=["rules", "check", str(broken)])
     assert result.exit_code == 1 and "refers to question 'nope'" in result.output
     path.write_text(path.read_text().replace("value: 55", "value: 50"))
-    ok = runner.invoke(args=["rules", "import", str(path), "--publish", "--note", "same"])
+    same = runner.invoke(args=["rules", "import", str(path), "--publish", "--note", "same"])
+    assert same.exit_code == 0
+    assert "No changes: version 1 is already this rule set." in same.output
+    path.write_text(path.read_text().replace("Diabetes", "Diabetes (type 1 or 2)", 1))
+    ok = runner.invoke(args=["rules", "import", str(path), "--publish", "--note", "wording"])
     assert ok.exit_code == 0 and "Published version 2." in ok.output
+
+
+def exported(runner, tmp_path) -> tuple:
+    """The rule set in force, written by `rules export` and read back: (path, data)."""
+    path = tmp_path / "rules.yaml"
+    assert runner.invoke(args=["rules", "export", str(path)]).exit_code == 0
+    return path, ruleset_format.load_yaml(path.read_text())
+
+
+def versions(app) -> list[int]:
+    with app.app_context():
+        return [v.number for v in reversed(rulesets.versions())]
+
+
+def test_cli_publish_needs_a_note(app, runner, tmp_path):
+    path, _ = exported(runner, tmp_path)
+    path.write_text(path.read_text().replace("Diabetes", "Diabetes (type 1 or 2)", 1))
+    for note in ([], ["--note", " "]):
+        result = runner.invoke(args=["rules", "import", str(path), "--publish", *note])
+        assert result.exit_code == 2, result.output
+        assert "--note is required with --publish: say what changed and why." in result.output
+    assert versions(app) == [1]
+
+
+def test_cli_does_not_publish_an_identical_rule_set_again(app, runner, tmp_path):
+    path, _ = exported(runner, tmp_path)
+    for _ in range(2):
+        result = runner.invoke(args=["rules", "import", str(path), "--publish", "--note", "again"])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == "No changes: version 1 is already this rule set."
+    assert versions(app) == [1] and audit(app, "rules_publish") == []
+
+
+def test_cli_changing_a_safety_rule_needs_confirm_safety_and_lists_the_changes(
+    app, runner, tmp_path
+):
+    path, data = exported(runner, tmp_path)
+    e1 = next(rule for rule in data["rules"] if rule["id"] == "E1_bladder")
+    e1["title"] = "Bladder trouble"
+    e1["staff_note"] = "Same day"
+    data["rules"].remove(next(rule for rule in data["rules"] if rule["id"] == "E8_fever_unwell"))
+    path.write_text(ruleset_format.dump_yaml(data))
+    args = ["rules", "import", str(path), "--publish", "--note", "E1 wording, no E8"]
+    refused = runner.invoke(args=args)
+    assert refused.exit_code == 1
+    lines = refused.output.splitlines()
+    assert lines[:3] == [
+        "Safety rules changed:",
+        "  E8_fever_unwell removed",
+        "  E1_bladder changed: title, staff_note",
+    ]
+    assert "run again with --confirm-safety" in refused.output
+    assert versions(app) == [1]
+    draft = runner.invoke(args=["rules", "import", str(path)])
+    assert draft.exit_code == 0 and "  E1_bladder changed: title, staff_note" in draft.output
+    assert "an admin confirms them when publishing" in draft.output
+    confirmed = runner.invoke(args=[*args, "--confirm-safety"])
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "  E1_bladder changed: title, staff_note" in confirmed.output
+    assert "Published version 2." in confirmed.output
+    assert versions(app) == [1, 2]
+    [event] = audit(app, "rules_publish")
+    assert event["safety_rules"] == ["E8_fever_unwell", "E1_bladder"]
 
 
 def test_test_case_by_filling_the_questionnaire_in_test_mode(app, staff_client):
@@ -464,7 +563,7 @@ def test_test_case_by_filling_the_questionnaire_in_test_mode(app, staff_client):
     response = staff_client.post(
         "/staff/rules/tests/new",
         data={
-            "name": "Warfarin patient",
+            "name": "Warfarin\u200b patient\u202e",  # invisible characters are dropped
             "expected_outcome": "review",
             "expected_rules": ["anticoagulant"],
         },

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from intake.audit import audit
 from intake.extensions import db
 from intake.models import BookingRequest, Note, OutboxMessage, Submission, User
+from intake.screening.invisible import strip_invisible
 from intake.screening.rules import OUTCOMES
 
 STATUSES = ("new", "contacted", "booked", "declined", "closed")
@@ -162,13 +164,17 @@ def notes_of(booking: BookingRequest) -> list[Note]:
     )
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Where a spreadsheet may start a cell: the start of the text, or after a separator it splits
+#: on (, ; tab |) or a line break, when what follows (past spaces) would start a formula.
+_FORMULA_AHEAD = re.compile(r"(^|[,;|\t\r\n])(?=[ \t\r\n]*[=+\-@]|[\t\r])")
 
 
 def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will show as text, never run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """A CSV cell a spreadsheet shows as text, never runs as a formula, whatever separator it
+    splits on: a `'` goes before every place a cell could start with = + - @ tab or CR (at the
+    start, or after , ; tab | or a line break); invisible characters are dropped."""
+    text = strip_invisible("" if value is None else str(value))
+    return _FORMULA_AHEAD.sub(r"\1'", text)
 
 
 def export(filters: RequestFilter) -> str:
@@ -179,9 +185,9 @@ def export(filters: RequestFilter) -> str:
 
 
 def export_csv(requests: Iterable[BookingRequest]) -> str:
-    """The requests as CSV text (formula-looking cells escaped)."""
+    """The requests as CSV text: every cell quoted, formula-looking text neutralised."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(
         [
             "reference",

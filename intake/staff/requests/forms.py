@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, Length
 
-from intake.forms import ChoiceView, FieldView
+from intake.forms import ChoiceView, FieldView, strip
 from intake.screening.outcomes import OUTCOME_TEXT
 
 
@@ -18,9 +18,10 @@ class NoteForm(FlaskForm):
     body = TextAreaField(
         "Add a note",
         validators=[
-            InputRequired("Enter a note"),
+            DataRequired("Enter a note"),
             Length(max=2000, message="Use 2000 characters or fewer"),
         ],
+        filters=[strip],
     )
 
 

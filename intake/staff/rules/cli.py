@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from intake.audit import audit
 from intake.extensions import db
-from intake.screening import rules, ruleset_format
+from intake.screening import rule_analysis, rules, ruleset_format
 from intake.staff.rules import rulesets
 
 rules_cli = AppGroup("rules", help="Screening rules.")
@@ -67,33 +70,83 @@ def export_rules(path: str, number: int | None) -> None:
 @rules_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--publish", is_flag=True, help="Publish it (tests must pass) instead of a draft.")
-@click.option("--note", default="", help="Why (required with --publish).")
-def import_rules(path: str, publish: bool, note: str) -> None:
-    """Validate a rule-set YAML file and make it the draft, or publish it."""
+@click.option("--note", default="", help="What changed and why (required with --publish).")
+@click.option(
+    "--confirm-safety",
+    is_flag=True,
+    help="Publish even though it changes safety rules (they are listed first).",
+)
+def import_rules(path: str, publish: bool, note: str, confirm_safety: bool) -> None:
+    """Validate a rule-set YAML file and make it the draft, or publish it.
+
+    Publishing needs --note; one that changes safety rules also needs --confirm-safety; a file
+    identical to the version in force publishes nothing (exit 0)."""
+    if publish and not note.strip():
+        raise click.UsageError("--note is required with --publish: say what changed and why.")
     data = _read_rules(path)
     problems = rules.validate(data)
     for problem in problems:
         click.echo(f"- {problem.message}")
-    if publish:
-        try:
-            version = rulesets.publish(
-                data, "cli", note or f"Imported from {path}", current_app.config["PAIN_BAND_CUTS"]
-            )
-        except rulesets.PublishRefused as refused:
-            for reason in refused.reasons:
-                if not problems:
-                    click.echo(f"- {reason}")
-            raise click.ClickException("Not published.") from None
-        audit(
-            "rules_publish",
-            f"ruleset_version:{version.number}",
-            actor="cli",
-            note=version.note,
-            source=path,
-        )
-        db.session.commit()
-        click.echo(f"Published version {version.number}.")
+    current = rulesets.current_version()
+    safety = [] if problems else _safety_changes(current.data, data)
+    if not publish:
+        _import_draft(data, path, problems, safety)
         return
+    if _as_json(data) == _as_json(current.data):
+        click.echo(f"No changes: version {current.number} is already this rule set.")
+        return
+    if safety:
+        click.echo("Safety rules changed:")
+        for change in safety:
+            click.echo(f"  {change}")
+    try:
+        version = rulesets.publish(data, "cli", note, current_app.config["PAIN_BAND_CUTS"])
+    except rulesets.PublishRefused as refused:
+        for reason in refused.reasons:
+            if not problems:
+                click.echo(f"- {reason}")
+        raise click.ClickException("Not published.") from None
+    if safety and not confirm_safety:
+        db.session.rollback()  # the version was only flushed
+        raise click.ClickException(
+            "Not published: it changes safety rules. Check the changes above with a "
+            "clinician, then run again with --confirm-safety."
+        )
+    audit(
+        "rules_publish",
+        f"ruleset_version:{version.number}",
+        actor="cli",
+        note=version.note,
+        source=path,
+        safety_rules=rulesets.safety_changes(current.data, data),
+    )
+    db.session.commit()
+    click.echo(f"Published version {version.number}.")
+
+
+def _as_json(data: Any) -> str:
+    """Rule-set data as the database stores it, for comparing."""
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def _safety_changes(before: dict, after: dict) -> list[str]:
+    """Each safety rule added, removed or changed, in words: "E1 changed: condition, enabled"."""
+    difference = rule_analysis.diff(before, after)
+    added = {r["id"] for r in difference.added}
+    removed = {r["id"] for r in difference.removed}
+    words = []
+    for rule_id in rulesets.safety_changes(before, after):
+        if rule_id in added:
+            words.append(f"{rule_id} added")
+        elif rule_id in removed:
+            words.append(f"{rule_id} removed")
+        else:
+            fields = ", ".join(change.field for change in difference.changed[rule_id])
+            words.append(f"{rule_id} changed: {fields}")
+    return words
+
+
+def _import_draft(data: dict, path: str, problems: list, safety: list[str]) -> None:
     draft = rulesets.current_draft()
     if draft is None:
         draft = rulesets.start_draft("cli")
@@ -101,6 +154,10 @@ def import_rules(path: str, publish: bool, note: str) -> None:
     audit("rules_import_draft", "ruleset_draft", actor="cli", source=path)
     db.session.commit()
     click.echo("Saved as the draft" + (" (it has problems)." if problems else "."))
+    if safety:
+        click.echo("It changes safety rules (an admin confirms them when publishing):")
+        for change in safety:
+            click.echo(f"  {change}")
 
 
 @rules_cli.command("test")

@@ -309,7 +309,9 @@ class RemoveRuleForm(FlaskForm):
 class PublishForm(FlaskForm):
     """Publish the draft: a note, and an admin's confirmation when safety rules change."""
 
-    note = TextAreaField("What changed and why", default="", validators=[_length(2000)])
+    note = TextAreaField(
+        "What changed and why", default="", validators=[_length(2000)], filters=[strip]
+    )
     confirm_safety = BooleanField(
         "Safety rules", description="I confirm these changes to safety rules"
     )

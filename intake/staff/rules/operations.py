@@ -289,10 +289,10 @@ def published_test_results() -> list[rulesets.CaseResult]:
 
 
 def add_test_case_from_submission(submission: Submission, user: User) -> TestCase:
-    """A test case expecting what a past submission got (audited); raises
-    rulesets.TestCaseRejected when one with its name exists."""
-    case = rulesets.case_from_submission(submission, user.email)
-    audit("test_case_add", f"test_case:{case.id}", submission=submission.reference)
+    """An anonymous test case expecting what a past submission got (audited without the
+    request, which it must outlive); raises rulesets.TestCaseRejected as case_from_submission."""
+    case = rulesets.case_from_submission(submission, user.email, _cuts())
+    audit("test_case_add", f"test_case:{case.id}", mode="request")
     return case
 
 

@@ -4,6 +4,7 @@ publishing and restoring. Published versions are immutable; every change makes a
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from intake.extensions import db
 from intake.models import RuleSetDraft, RuleSetVersion, Submission, TestCase, utcnow
 from intake.screening import rule_analysis, rules
+from intake.screening.questionnaire import ASKED_BY, TEXT_KIND
 
 
 class NoRuleSet(RuntimeError):
@@ -233,18 +235,42 @@ def add_test_case(
     return case
 
 
-def case_from_submission(submission: Submission, author: str) -> TestCase:
-    """A test case expecting what this submission got (its outcome and non-info rules)."""
-    fired = [r["id"] for r in submission.fired if r["outcome"] != "info"]
-    name = f"{submission.reference} ({submission.outcome})"
-    return add_test_case(
-        name,
-        submission.answers,
-        submission.outcome,
-        fired,
-        author=author,
-        source_submission_id=submission.id,
+def structured_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers to choice, number and date questions: free text (which may name people,
+    places or clinics) and anything the questionnaire does not ask are left out."""
+    return {
+        key: value
+        for key, value in answers.items()
+        if key in ASKED_BY and ASKED_BY[key].kind != TEXT_KIND
+    }
+
+
+def case_from_submission(submission: Submission, author: str, pain_band_cuts=(4, 6)) -> TestCase:
+    """An anonymous test case expecting what this submission got (its outcome and non-info
+    rules): its structured answers only, no reference, no link to the request, so it is
+    nobody's record and outlives it. TestCaseRejected when the free text changes what the
+    published rules give, or a test case with the same answers and outcome exists."""
+    answers = structured_answers(submission.answers)
+    if answers != submission.answers:
+        ruleset = rules.compile_ruleset(current_version().data)
+        full = rules.screen(submission.answers, ruleset, pain_band_cuts=pain_band_cuts)
+        kept = rules.screen(answers, ruleset, pain_band_cuts=pain_band_cuts)
+        if (full.outcome, full.fired_ids) != (kept.outcome, kept.fired_ids):
+            raise TestCaseRejected(
+                "Its written answers change what the rules give, and a test case keeps none: "
+                "fill in the questionnaire in test mode instead."
+            )
+    same = select(TestCase.name, TestCase.answers).where(
+        TestCase.expected_outcome == submission.outcome
     )
+    for name, case_answers in db.session.execute(same):
+        if case_answers == answers:
+            raise TestCaseRejected(f"Test case '{name}' already has these answers")
+    stem = f"From a request: {submission.outcome} #"
+    taken = set(db.session.scalars(select(TestCase.name).where(TestCase.name.startswith(stem))))
+    number = next(n for n in itertools.count(1) if f"{stem}{n}" not in taken)
+    fired = [r["id"] for r in submission.fired if r["outcome"] != "info"]
+    return add_test_case(f"{stem}{number}", answers, submission.outcome, fired, author=author)
 
 
 def seed_test_cases() -> int:
