@@ -2,11 +2,14 @@
 directory (or name it with `-c`). Command-line flags and GUNICORN_CMD_ARGS override it.
 
 The app's own settings (SECRET_KEY, DATABASE_URL, …) are environment variables too; see the
-README. The ones read here are gunicorn's: PORT, WEB_CONCURRENCY, FORWARDED_ALLOW_IPS.
+README. The ones read here are gunicorn's: PORT, WEB_CONCURRENCY, FORWARDED_ALLOW_IPS, and
+the app's LOG_LEVEL and LOG_FORMAT for gunicorn's own lines.
 """
 
 import multiprocessing
 import os
+
+from intake.logs import logging_config
 
 # Loopback only: the TLS reverse proxy on this machine is the only client. (gunicorn's own
 # default with PORT set would listen on every interface.)
@@ -38,7 +41,39 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 errorlog = "-"
 loglevel = "info"
 accesslog = None
+# gunicorn's own lines in the app's format (timestamp, level, logger, request id; LOG_LEVEL and
+# LOG_FORMAT as in the README), so the whole stream reads one way, as text or as JSON lines.
+logconfig_dict = logging_config(
+    os.environ.get("LOG_LEVEL") or "INFO", os.environ.get("LOG_FORMAT") or "text", gunicorn=True
+)
 
 # gunicorn 23+ opens a control socket (~/.gunicorn/gunicorn.ctl) that a second instance
 # on the machine silently takes over; nothing here uses it. Older versions ignore this.
 control_socket_disable = True
+
+
+# Rate limits hold only when every worker counts in one place. With memory:// and several
+# workers each would allow the whole limit, so the server refuses to start and says what to
+# set (README, "Several app servers"). Settings come from the environment and .env, as in wsgi.py.
+def _unshared_limits(workers):
+    from dotenv import load_dotenv
+
+    from intake.config import load_config
+    from intake.hardening import unshared_limits_problem
+
+    load_dotenv()
+    return unshared_limits_problem(workers, load_config("")["RATELIMIT_STORAGE_URI"])
+
+
+def on_starting(server):
+    """Before any worker starts: refuse when each worker would count the limits on its own."""
+    problem = _unshared_limits(server.num_workers)
+    if problem:
+        raise RuntimeError("Refusing to start. " + problem)  # gunicorn prints it, exits 1
+
+
+def nworkers_changed(server, new_value, old_value):
+    """Workers added while running (SIGTTIN) cannot be refused; say so loudly instead."""
+    problem = old_value is not None and _unshared_limits(new_value)
+    if problem:
+        server.log.error(problem)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the application: config, extensions, blueprints, CLI."""
     from flask import Flask
 
-    from intake import cli, errors
+    from intake import cli, errors, logs
     from intake.config import load_config
 
     app = Flask(
@@ -46,12 +45,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _refuse_unsafe_config(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    logs.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     errors.register(app)
     cli.register(app)
-    logging.getLogger("intake").setLevel(logging.INFO)
     return app
 
 
@@ -98,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     """What every template may use: the clinic's details, outcome texts, availability in words."""
     from intake.patient import availability
+    from intake.screening.invisible import visible
     from intake.screening.outcomes import OUTCOME_TEXT
     from intake.screening.rules import OUTCOMES
 
@@ -109,6 +109,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["outcome_text"] = OUTCOME_TEXT
     app.jinja_env.globals["outcomes"] = OUTCOMES
     app.jinja_env.filters["availability"] = availability.in_words
+    # Every printed value (pages and emails) loses bidi and zero-width characters stored earlier.
+    app.jinja_env.finalize = visible
 
 
 def _refuse_unsafe_config(app: Flask) -> None:

@@ -59,11 +59,14 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "CLINIC_EMAIL_DETAIL": ("full", str, "Health detail in the clinic email: full|summary|minimal"),
     "OUTBOX_POLL_INTERVAL": (5, _int, "Seconds the outbox worker waits between polls"),
     "OUTBOX_MAX_AGE": (172800, _int, "Seconds to keep retrying an email before it is failed"),
+    "OUTBOX_MAX_PERMANENT_FAILURES": (3, _int, "5xx refusals of an email before it is failed"),
     "OUTBOX_RETRY_BASE": (30, _int, "Seconds before the first retry; doubles each attempt"),
     "OUTBOX_RETRY_MAX": (3600, _int, "Longest wait between retries, in seconds"),
     "OUTBOX_LEASE": (300, _int, "Seconds after which a message stuck in 'sending' is retried"),
     "RULE_REVIEW_DAYS": (365, _int, "Rules not reviewed for this many days are listed for review"),
     "RESUME_LINK_TTL": (86400, _int, "Seconds a 'come back later' link stays valid"),
+    "RESUME_LINK_LIMIT": ("3 per hour", str, "'Come back later' emails per draft and per email"),
+    "RESUME_LINK_CLIENT_LIMIT": ("10 per hour", str, "'Come back later' emails per client address"),
     "STAFF_IDLE_TIMEOUT": (1800, _int, "Seconds of inactivity after which staff are logged out"),
     "LOGIN_LIMIT": ("5 per minute;30 per hour", str, "Login attempts per address and per account"),
     "PATIENT_RATE_LIMIT": (
@@ -73,6 +76,8 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     ),
     "BOOKING_RATE_LIMIT": ("20 per hour", str, "Booking-form submissions per address"),
     "PROXY_FIX": (0, _int, "Reverse proxies in front whose X-Forwarded-For/-Proto are trusted"),
+    "LOG_LEVEL": ("INFO", str, "Least important log lines kept: DEBUG, INFO, WARNING, ERROR"),
+    "LOG_FORMAT": ("text", str, "Log lines as text (timestamp level logger [request id]) or json"),
     "RETENTION_DAYS": (2920, _int, "Days booking requests are kept before `purge` deletes them"),
     "UNBOOKED_RETENTION_DAYS": (
         30,
