@@ -19,13 +19,17 @@ setup: $(BIN)/activate
 	$(FLASK) db upgrade
 	$(FLASK) rules seed
 
+# Links in emails point at this server's port unless BASE_URL is set.
+RUN_ENV = BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)}
+
 # Plain http on 127.0.0.1, so the session cookie may go without TLS here (not in production).
 # An outbox worker runs beside the server, so emails appear (as .eml files in instance/mail/
 # unless MAIL_SERVER is set); it stops with the server.
 run: setup
-	@$(FLASK) outbox work --interval 2 & worker=$$!; \
+	@$(RUN_ENV) $(FLASK) outbox work --interval 2 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(RUN_ENV) SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .

@@ -1,12 +1,16 @@
 """The README stays true: every setting and command it must document is there."""
 
+import os
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from intake.config import SETTINGS
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", sorted(SETTINGS))
@@ -27,3 +31,27 @@ def test_every_setting_is_documented(name):
 )
 def test_commands_are_documented(command):
     assert command in README
+
+
+def test_make_run_links_point_at_the_port_it_serves():
+    """`PORT=5150 make run` writes links to :5150 into emails, unless BASE_URL says otherwise."""
+    printed = subprocess.run(
+        ["make", "-n", "run", "PORT=5150"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    defaults = re.findall(r"BASE_URL=(\$\{BASE_URL:-[^}\s]*\})", printed)
+    assert len(defaults) == 2, printed  # the outbox worker and the server
+
+    def shell(env: dict[str, str]) -> str:
+        done = subprocess.run(
+            ["sh", "-c", f"echo {defaults[0]}"],
+            env={"PATH": os.environ["PATH"], **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    assert shell({}) == "http://127.0.0.1:5150"
+    assert shell({"BASE_URL": "https://intake.example-clinic.org"}) == (
+        "https://intake.example-clinic.org"
+    )
