@@ -4,14 +4,12 @@ Redis), and the booking form's honeypot."""
 from __future__ import annotations
 
 import http.client
-import os
 import random
 import re
 import secrets
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from intake.extensions import db
 from intake.models import BookingRequest, OutboxMessage
 from tests import journeys
 from tests.conftest import make_app, require_service
+from tests.servers import server_env, wait_for_port
 from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,15 +105,7 @@ class Server:
         )
 
     def wait_until_up(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.process.stderr.read().decode()
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("gunicorn did not start")
+        wait_for_port(self.process, self.port, lambda: self.process.stderr.read().decode())
 
     def request(self, method: str, path: str, headers: dict, body: str = ""):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -130,23 +121,10 @@ class Server:
         self.process.stderr.close()
 
 
-def server_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+def app_server_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     """The environment of an app server on a fresh shared SQLite database, behind one proxy."""
-    database = tmp_path / "shared.db"
-    make_app(f"sqlite:///{database}", tmp_path)  # schema and rules
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "GUNICORN_", "RATELIMIT_", "WEB_CONCURRENCY"))
-    } | {
-        "PYTHONPATH": str(ROOT),
-        "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": f"sqlite:///{database}",
-        "INTAKE_INSTANCE_PATH": str(tmp_path / "instance"),
-        "SESSION_COOKIE_SECURE": "false",
-        "PROXY_FIX": "1",
-        **settings,
-    }
+    drop = ("RATELIMIT_", "WEB_CONCURRENCY")
+    return server_env(tmp_path, "shared.db", drop, **({"PROXY_FIX": "1"} | settings))
 
 
 @pytest.fixture
@@ -155,7 +133,9 @@ def two_servers(request, tmp_path):
     servers: list[Server] = []
 
     def start(storage: str) -> list[Server]:
-        env = server_env(tmp_path, PATIENT_RATE_LIMIT="3 per minute", RATELIMIT_STORAGE_URI=storage)
+        env = app_server_env(
+            tmp_path, PATIENT_RATE_LIMIT="3 per minute", RATELIMIT_STORAGE_URI=storage
+        )
         servers.extend([Server(env, tmp_path), Server(env, tmp_path)])
         for server in servers:
             server.wait_until_up()
@@ -234,7 +214,7 @@ def test_with_redis_two_workers_share_the_login_limit(tmp_path):
     require_service(redis_available(), f"Redis is not reachable at {REDIS[0]}:{REDIS[1]}")
     pids, conf = tmp_path / "pids", tmp_path / "recording.conf.py"
     conf.write_text(RECORDING_CONF.format(conf=str(CONF), pids=str(pids)))
-    env = server_env(tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+    env = app_server_env(tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
     assert SETTINGS["LOGIN_LIMIT"][0] == "5 per minute;30 per hour"  # the default, in force
     server = Server(env, tmp_path, workers=2, config=conf)
     try:
@@ -251,7 +231,7 @@ def test_several_workers_with_memory_storage_refuse_to_start(tmp_path, workers):
     """memory:// counts per process: gunicorn with two workers stops, saying what to set."""
     conf = tmp_path / "gunicorn.conf.py"  # a copy away from the repository: no .env is read
     conf.write_text(CONF.read_text())
-    env = server_env(tmp_path)  # RATELIMIT_STORAGE_URI unset: the default, memory://
+    env = app_server_env(tmp_path)  # RATELIMIT_STORAGE_URI unset: the default, memory://
     assert SETTINGS["RATELIMIT_STORAGE_URI"][0] == "memory://"
     command = [sys.executable, "-m", "gunicorn", "-c", str(conf), "-b", f"127.0.0.1:{free_port()}"]
     if workers == "--workers":
@@ -271,7 +251,7 @@ def test_several_workers_with_memory_storage_refuse_to_start(tmp_path, workers):
 
 def test_one_worker_with_memory_storage_starts(tmp_path):
     """A single worker (or `make run`'s single-process server) needs nothing configured."""
-    server = Server(server_env(tmp_path), tmp_path, workers=1)
+    server = Server(app_server_env(tmp_path), tmp_path, workers=1)
     try:
         server.wait_until_up()
         assert server.request("GET", "/", {})[0] == 200

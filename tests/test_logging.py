@@ -17,11 +17,8 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import os
 import re
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +36,7 @@ from intake.extensions import db
 from intake.mail import outbox
 from tests import journeys
 from tests.conftest import STAFF_PASSWORD, create_staff, make_app
+from tests.servers import server_env, wait_for_port
 from tests.smtp import SmtpServer, free_port
 
 NAME = "Quintessa Verity-Lovelace"
@@ -280,15 +278,7 @@ class Process:
             self.process = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=err)
 
     def wait_for_port(self, port: int) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.stderr()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"nothing answered on {port}:\n{self.stderr()}")
+        wait_for_port(self.process, port, self.stderr)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -306,20 +296,7 @@ class Process:
 @pytest.fixture
 def deployed(tmp_path):
     """Environment for the real entry points (wsgi:app) on a fresh SQLite file; stops them."""
-    database = tmp_path / "deployed.db"
-    make_app(f"sqlite:///{database}", tmp_path)  # schema and the default rules
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "GUNICORN_", "LOG_", "MAIL_"))
-    } | {
-        "PYTHONPATH": str(ROOT),
-        "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": f"sqlite:///{database}",
-        "INTAKE_INSTANCE_PATH": str(tmp_path / "instance"),
-        "SESSION_COOKIE_SECURE": "false",
-        "CLINIC_EMAIL": "clinic@example.test",
-    }
+    env = server_env(tmp_path, "deployed.db", ("LOG_", "MAIL_"), CLINIC_EMAIL="clinic@example.test")
     started: list[Process] = []
 
     def start(args: list[str], name: str, **extra: str) -> Process:
