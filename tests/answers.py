@@ -12,6 +12,14 @@ def none_of(checklist: str) -> dict[str, bool]:
     return dict.fromkeys(q.QUESTIONS[checklist].item_ids, False)
 
 
+def pain_map(*areas: str) -> dict[str, bool]:
+    """The pain map answered with these areas ticked (and every other area unticked)."""
+    items = q.QUESTIONS["pain_map"].item_ids
+    unknown = set(areas) - set(items)
+    assert not unknown, f"not pain map areas: {sorted(unknown)}"
+    return {item: item in areas for item in items}
+
+
 def patient(**overrides: Any) -> dict[str, Any]:
     """A complete, valid, indicated back-pain patient with nothing of concern (outcome
     `suitable`); keyword overrides replace answers (None removes one)."""
@@ -19,7 +27,7 @@ def patient(**overrides: Any) -> dict[str, Any]:
         "respondent": "self",
         "age": 35,
         "sex": "female",
-        "pain_regions": ["lower_back"],
+        "wpi_lower_back": True,
         "pain_duration": "6_to_12_weeks",
         "pain_onset": "gradual",
         "fibromyalgia_diagnosed": False,

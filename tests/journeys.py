@@ -9,12 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-NO_RED_FLAGS = {
-    "rf_urgent_checklist": ["none"],
-    "rf_other_checklist": ["none"],
-    "axspa_onset_before_45": ["no"],
-    "axspa_checklist": ["none"],
-}
+NO_RED_FLAGS = {"rf_urgent_checklist": ["none"], "rf_other_checklist": ["none"]}
+NO_AXSPA = {"axspa_onset_before_45": ["no"], "axspa_checklist": ["none"]}
 
 LOW_RISK_STARTBACK = {
     "sb1_leg_pain": ["agree"],
@@ -30,9 +26,9 @@ LOW_RISK_STARTBACK = {
 
 #: A 45-year-old with chronic lower back pain and nothing of concern: `suitable`.
 BACK_PAIN_SUITABLE: dict[str, dict[str, list[str]]] = {
-    "about_you": {"respondent": ["self"], "age": ["45"], "sex": ["female"]},
+    "about_you": {"respondent": ["self"], "age": ["45"], "sex": ["female"], "pregnant": ["no"]},
+    "pain_areas": {"pain_map": ["wpi_lower_back"]},
     "your_pain": {
-        "pain_regions": ["lower_back"],
         "pain_duration": ["over_12_weeks"],
         "pain_onset": ["gradual"],
         "fibromyalgia_diagnosed": ["no"],
@@ -44,13 +40,10 @@ BACK_PAIN_SUITABLE: dict[str, dict[str, list[str]]] = {
         "peg_activity_interference": ["5"],
     },
     "back_warning_signs": dict(NO_RED_FLAGS),
+    "back_pain_pattern": dict(NO_AXSPA),
     "back_pain_outlook": dict(LOW_RISK_STARTBACK),
     "medication": {"medication_classes": ["none"], "pain_medication_days": ["1_2"]},
-    "needling_safety": {
-        "safety_checklist": ["none"],
-        "pregnant": ["no"],
-        "previous_needling": ["no"],
-    },
+    "needling_safety": {"safety_checklist": ["none"], "previous_needling": ["no"]},
     "goals": {"goals": ["less_pain", "more_movement"]},
 }
 
@@ -78,8 +71,8 @@ SADDLE_NUMBNESS = variant(
 #: A runner with a calf strain and no back pain: sports page, no back pages.
 SPORTS_INJURY: dict[str, dict[str, list[str]]] = {
     "about_you": {"respondent": ["self"], "age": ["29"], "sex": ["male"]},
+    "pain_areas": {"pain_map": ["wpi_lower_leg_l"]},
     "your_pain": {
-        "pain_regions": ["leg_knee_foot"],
         "pain_duration": ["under_6_weeks"],
         "pain_onset": ["sport"],
         "fibromyalgia_diagnosed": ["no"],
@@ -92,7 +85,6 @@ SPORTS_INJURY: dict[str, dict[str, list[str]]] = {
     },
     "sports_injury": {
         "sport_name": ["Running"],
-        "sport_injury_date": ["2026-10-01"],
         "sport_injury_kind": ["muscle"],
         "sport_level": ["competitive"],
         "sport_return_goal": ["Half marathon in spring"],
@@ -104,9 +96,22 @@ SPORTS_INJURY: dict[str, dict[str, list[str]]] = {
 
 #: Someone with diagnosed fibromyalgia and widespread pain.
 FIBROMYALGIA: dict[str, dict[str, list[str]]] = {
-    "about_you": {"respondent": ["self"], "age": ["52"], "sex": ["female"]},
+    "about_you": {"respondent": ["self"], "age": ["52"], "sex": ["female"], "pregnant": ["no"]},
+    "pain_areas": {
+        "pain_map": [
+            "wpi_shoulder_l",
+            "wpi_shoulder_r",
+            "wpi_upper_arm_l",
+            "wpi_upper_arm_r",
+            "wpi_hip_l",
+            "wpi_hip_r",
+            "wpi_upper_leg_l",
+            "wpi_upper_leg_r",
+            "wpi_neck",
+            "wpi_upper_back",
+        ]
+    },
     "your_pain": {
-        "pain_regions": ["neck", "shoulder", "hip_buttock", "leg_knee_foot", "arm_hand"],
         "pain_duration": ["over_12_weeks"],
         "pain_onset": ["gradual"],
         "fibromyalgia_diagnosed": ["yes"],
@@ -118,31 +123,16 @@ FIBROMYALGIA: dict[str, dict[str, list[str]]] = {
         "peg_activity_interference": ["7"],
     },
     "widespread_pain": {
-        "wpi_checklist": [
-            "wpi_shoulder_l",
-            "wpi_shoulder_r",
-            "wpi_upper_arm_l",
-            "wpi_upper_arm_r",
-            "wpi_hip_l",
-            "wpi_hip_r",
-            "wpi_upper_leg_l",
-            "wpi_upper_leg_r",
-            "wpi_neck",
-            "wpi_upper_back",
-            "wpi_lower_back",
-        ],
         "sss_fatigue": ["2"],
         "sss_waking_unrefreshed": ["2"],
         "sss_cognitive": ["1"],
+    },
+    "other_symptoms": {
         "sss_6m_checklist": ["sss_headaches_6m", "sss_depression_6m"],
         "symptoms_3_months": ["yes"],
     },
     "medication": {"medication_classes": ["gabapentinoid"], "pain_medication_days": ["6_7"]},
-    "needling_safety": {
-        "safety_checklist": ["none"],
-        "pregnant": ["no"],
-        "previous_needling": ["no"],
-    },
+    "needling_safety": {"safety_checklist": ["none"], "previous_needling": ["no"]},
     "goals": {"goals": ["less_pain", "less_medication"]},
 }
 

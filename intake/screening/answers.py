@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from intake.screening.branching import question_is_shown, visible_steps
@@ -109,12 +109,28 @@ def _in_range(question: Question, number: int) -> bool:
 
 
 def _parse_date(value: str) -> str:
-    parts = re.split(r"[\s/.-]+", value)
+    """Day, month, year ("27 3 2026", "27/03/2026", "27 Mar 2026", "27 march 2026") or
+    year, month, day ("2026-03-27"); the month as a number, a name or its first 3+ letters."""
+    months = "january february march april may june july august september october november"
+    months += " december"
+
+    def month(text: str) -> int:
+        if text.isdigit():
+            return int(text)
+        name = text.lower()
+        found = [
+            n for n, m in enumerate(months.split(), 1) if len(name) >= 3 and m.startswith(name)
+        ]
+        if len(found) != 1:
+            raise ValueError
+        return found[0]
+
+    parts = [part for part in re.split(r"[\s/.,-]+", value.strip()) if part]
     try:
         if len(parts) == 3 and len(parts[0]) == 4:
-            day = dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+            day = dt.date(int(parts[0]), month(parts[1]), int(parts[2]))
         elif len(parts) == 3:
-            day = dt.date(int(parts[2]), int(parts[1]), int(parts[0]))
+            day = dt.date(int(parts[2]), month(parts[1]), int(parts[0]))
         else:
             raise ValueError
     except (ValueError, OverflowError):  # a year too big for a C long overflows
@@ -131,11 +147,13 @@ def parse_step(
     form: Mapping[str, list[str]],
     answers: Mapping[str, Any],
     min_age_self_consent: int = MIN_AGE_SELF_CONSENT,
+    deferred: Collection[str] = (),
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Read one step's form: (the answers with this step's applied, errors by question id).
 
     Questions hidden by a show-if (for example trimester when not pregnant) are dropped, and
-    only questions still shown need an answer.
+    only questions still shown need an answer, except `deferred` ones (follow-ups the patient
+    could not see: they are asked on the next page).
     """
     updated = {k: v for k, v in answers.items() if ASKED_BY.get(k) not in step.questions}
     errors: dict[str, str] = {}
@@ -152,18 +170,23 @@ def parse_step(
         else:
             updated[question.id] = value
     facts = derive(updated, min_age_self_consent)
-    for question in step.questions:
+    for question in step.questions:  # in page order: a follow-up comes after its parent
         if not question_is_shown(question, facts):
             errors.pop(question.id, None)
             for item in question.item_ids:
                 updated.pop(item, None)
-        elif question.id not in errors and question.required and not question.is_answered(updated):
+            facts = derive(updated, min_age_self_consent)  # its own follow-ups hide too
+        elif question.id in errors or question.id in deferred or not question.required:
+            continue
+        elif not question.is_answered(updated):
             errors[question.id] = missing_message(question)
     return updated, errors
 
 
 def missing_message(question: Question) -> str:
-    """The message for a required question left blank."""
+    """The message for a required question left blank: its own, else one for its kind."""
+    if question.error:
+        return question.error
     if question.kind in (YES_NO, SINGLE):
         return _say("select_an_answer")
     if question.kind in (MULTI, CHECKLIST):

@@ -7,11 +7,20 @@ The show-if conditions are data (questionnaire.yaml), compiled once; ``next_step
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from intake.screening.conditions import Predicate, compile_condition
+from intake.screening.conditions import Predicate, compile_condition, referenced_facts
 from intake.screening.facts import derive
-from intake.screening.questionnaire import MIN_AGE_SELF_CONSENT, QUESTIONS, STEPS, Question, Step
+from intake.screening.questionnaire import (
+    MIN_AGE_SELF_CONSENT,
+    QUESTIONS,
+    STEPS,
+    YES_NO,
+    Question,
+    QuestionnaireFileError,
+    Step,
+)
 
 _STEP_SHOWN: dict[str, Predicate | None] = {
     s.id: compile_condition(s.show_if) if s.show_if else None for s in STEPS
@@ -20,6 +29,39 @@ _QUESTION_SHOWN: dict[str, Predicate | None] = {
     q.id: compile_condition(q.show_if) if q.show_if else None for q in QUESTIONS.values()
 }
 _POSITION = {step.id: position for position, step in enumerate(STEPS)}
+
+
+def _follow_up(question: Question, step: Step) -> tuple[str, tuple[str, ...]] | None:
+    """(the question it follows, the form values of that question that call for it) when its
+    show-if names a question on the same page; None for other questions."""
+    if question.show_if is None:
+        return None
+    own = {q.id: q for q in step.questions if q is not question}
+    named = [fact for fact in referenced_facts(question.show_if) if fact in own]
+    if not named:
+        return None
+    condition = question.show_if
+    parent = own.get(condition.get("fact", ""))
+    op, value = condition.get("op"), condition.get("value")
+    values: tuple[str, ...] = ()
+    if parent is not None and parent.kind == YES_NO and op == "is_true":
+        values = ("yes",)
+    elif parent is not None and op == "eq":
+        values = (str(value),)
+    elif parent is not None and op == "in" and isinstance(value, list):
+        values = tuple(str(v) for v in value)
+    if not values:
+        raise QuestionnaireFileError(
+            f"questionnaire.yaml: step '{step.id}', question '{question.id}' follows an answer "
+            "on its own page, so its show-if must be one fact of that page with is_true, eq or in"
+        )
+    return parent.id, values
+
+
+#: Follow-up questions by id: (the question on the same page they follow, its calling values).
+FOLLOW_UPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    q.id: spec for step in STEPS for q in step.questions if (spec := _follow_up(q, step))
+}
 
 
 def step_is_shown(step: Step, facts: Mapping[str, Any]) -> bool:
@@ -73,6 +115,30 @@ def previous_step(
     position = _POSITION.get(current, len(STEPS))
     before = [s for s in visible_steps(answers, min_age_self_consent) if _POSITION[s.id] < position]
     return before[-1] if before else None
+
+
+def pending_follow_ups(
+    step: Step, answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT
+) -> list[Question]:
+    """The step's required follow-ups that its saved answers call for but that are unanswered."""
+    shown = visible_questions(step, answers, min_age_self_consent)
+    return [q for q in shown if q.id in FOLLOW_UPS and q.required and not q.is_answered(answers)]
+
+
+def follow_up_page(
+    step: Step, answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT
+) -> Step | None:
+    """The page that asks a step's pending follow-ups on their own (how they are asked without
+    JavaScript): the pending ones and any follow-ups of theirs, or None when none are pending."""
+    pending = pending_follow_ups(step, answers, min_age_self_consent)
+    if not pending:
+        return None
+    asked = {q.id for q in pending}
+    for question in step.questions:  # in page order, so a follow-up's parent comes first
+        if FOLLOW_UPS.get(question.id, ("",))[0] in asked:
+            asked.add(question.id)
+    questions = tuple(q for q in step.questions if q.id in asked)
+    return replace(step, questions=questions, intro="", notice="")
 
 
 def prune(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT) -> dict:

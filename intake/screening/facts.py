@@ -38,6 +38,22 @@ if set(DERIVED) != WORKED_OUT:  # a derived fact without words, or words without
         f"({', '.join(sorted(WORKED_OUT))}); it lists {', '.join(DERIVED)}"
     )
 
+#: The pain map's areas grouped into the nine body regions that rules count
+#: (`pain_region_count`); answers stored before the map name the regions themselves.
+_REGION_OF = {
+    "pain_head": "head_jaw", "wpi_jaw_l": "head_jaw", "wpi_jaw_r": "head_jaw",
+    "wpi_neck": "neck", "wpi_shoulder_l": "shoulder", "wpi_shoulder_r": "shoulder",
+    "wpi_upper_arm_l": "arm_hand", "wpi_upper_arm_r": "arm_hand", "wpi_lower_arm_l": "arm_hand",
+    "wpi_lower_arm_r": "arm_hand", "pain_hand": "arm_hand",
+    "wpi_chest": "chest_abdomen", "wpi_abdomen": "chest_abdomen",
+    "wpi_upper_back": "upper_back", "wpi_lower_back": "lower_back",
+    "wpi_hip_l": "hip_buttock", "wpi_hip_r": "hip_buttock",
+    "wpi_upper_leg_l": "leg_knee_foot", "wpi_upper_leg_r": "leg_knee_foot",
+    "wpi_lower_leg_l": "leg_knee_foot", "wpi_lower_leg_r": "leg_knee_foot",
+    "pain_foot": "leg_knee_foot",
+}  # fmt: skip
+if set(_REGION_OF) != set(QUESTIONS["pain_map"].item_ids):
+    raise QuestionnaireFileError("questionnaire.yaml: every pain map area needs a body region")
 _MEDICATION_FLAGS = ("anticoagulant", "antiplatelet")
 _IMMUNE_MEDICINES = frozenset({"immunosuppressant", "oral_corticosteroid_long_term"})
 _AXSPA_ITEMS = QUESTIONS["axspa_checklist"].item_ids
@@ -52,11 +68,14 @@ def derive(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_
     the red-flag facts `rf_steroid_long_term` and `rf_immunosuppressed` (§2.2).
     """
     facts = dict(answers)
-    regions = facts.get("pain_regions")
-    regions = regions if isinstance(regions, list) else []
+    regions = facts.get("pain_regions")  # answers stored before the pain map (2026-11-1)
+    if isinstance(regions, list):
+        regions = {r for r in regions if type(r) is str}
+    else:
+        regions = {region for item, region in _REGION_OF.items() if facts.get(item) is True}
     back_pain = "lower_back" in regions
     facts["back_pain"] = back_pain
-    facts["pain_region_count"] = len({r for r in regions if type(r) is str})
+    facts["pain_region_count"] = len(regions)
 
     classes = facts.get("medication_classes")
     classes = [c for c in classes if type(c) is str] if isinstance(classes, list) else None

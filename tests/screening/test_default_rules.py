@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from intake.screening import rules, ruleset_format
-from intake.screening.answers import validate_answers
+from intake.screening.answers import missing_message, validate_answers
 from intake.screening.branching import prune
-from tests.answers import none_of
+from intake.screening.questionnaire import QUESTIONS
+from tests.answers import none_of, pain_map
 from tests.answers import patient as base_answers
 
 DEFAULT = rules.default_ruleset()
@@ -18,7 +19,7 @@ RULES = {rule.id: rule for rule in DEFAULT.rules}
 
 def neck_answers(**overrides: Any) -> dict[str, Any]:
     """The same patient with neck pain only: no back-pain pages, so no red flags."""
-    answers = base_answers(pain_regions=["neck"], **overrides)
+    answers = base_answers(**{**pain_map("wpi_neck"), **overrides})
     return prune(answers)
 
 
@@ -685,7 +686,8 @@ def test_consent_and_age(min_age: int, answers: dict, outcome: str, fired: list[
 
 def test_minor_without_the_guardian_answer_is_not_advised() -> None:
     answers = base_answers(age=16)
-    assert validate_answers(answers) == {"guardian_consent_given": "Select an answer"}
+    guardian = QUESTIONS["guardian_consent_given"]
+    assert validate_answers(answers) == {"guardian_consent_given": missing_message(guardian)}
     assert rules.screen(answers).outcome == "not_advised"
 
 

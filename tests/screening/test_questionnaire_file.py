@@ -8,8 +8,14 @@ from typing import Any
 
 import pytest
 
-from intake.screening import answers, facts, questionnaire
-from intake.screening.questionnaire import QuestionnaireFileError, load_questionnaire
+from intake.screening import answers, branching, facts, questionnaire
+from intake.screening.questionnaire import (
+    Choice,
+    Question,
+    QuestionnaireFileError,
+    Step,
+    load_questionnaire,
+)
 from tests.answers import patient
 
 TEXT = resources.files("intake.screening").joinpath("questionnaire.yaml").read_text("utf-8")
@@ -37,12 +43,21 @@ def test_the_shipped_file_is_the_questionnaire() -> None:
     loaded = load_questionnaire(TEXT)
     assert loaded == questionnaire.QUESTIONNAIRE
     assert load_questionnaire(shipped()) == loaded  # parsed data loads the same as text
-    assert questionnaire.VERSION == loaded.version == "2026-11-1"
-    assert [s.id for s in questionnaire.STEPS] == [
-        "about_you", "your_pain", "pain_impact", "back_warning_signs", "back_pain_outlook",
-        "sports_injury", "widespread_pain", "medication", "needling_safety", "goals",
+    assert questionnaire.VERSION == loaded.version == "2026-12-1"
+    assert [(p.id, p.title) for p in questionnaire.PARTS] == [
+        ("about_you", "About you"), ("your_pain", "Your pain"), ("medicines", "Your medicines"),
+        ("safety", "Needling safety"), ("goals", "Your goals"),
     ]  # fmt: skip
-    assert len(questionnaire.QUESTIONS) == 46
+    assert [(s.id, s.part) for s in questionnaire.STEPS] == [
+        ("about_you", "about_you"), ("consent", "about_you"), ("pain_areas", "your_pain"),
+        ("your_pain", "your_pain"),
+        ("pain_impact", "your_pain"), ("back_warning_signs", "your_pain"),
+        ("back_pain_pattern", "your_pain"), ("back_pain_outlook", "your_pain"),
+        ("sports_injury", "your_pain"), ("widespread_pain", "your_pain"),
+        ("other_symptoms", "your_pain"), ("medication", "medicines"),
+        ("needling_safety", "safety"), ("goals", "goals"),
+    ]  # fmt: skip
+    assert len(questionnaire.QUESTIONS) == 44
     assert len(questionnaire.ASKED_BY) == sum(
         len(q.item_ids) for q in questionnaire.QUESTIONS.values()
     )
@@ -81,7 +96,7 @@ def test_derived_facts_have_their_words_in_the_file() -> None:
         9,
     )
     assert spec.section == "Back pain red flags" and spec.origin == "derived"
-    answers_ = patient(pain_regions=["lower_back"], age=15, pregnant=True, pregnancy_trimester=1)
+    answers_ = patient(age=15, pregnant=True, pregnancy_trimester=1)
     derived = facts.derive(answers_)
     assert set(derived) - set(answers_) <= set(questionnaire.DERIVED) | set(questionnaire.ASKED_BY)
 
@@ -155,6 +170,15 @@ def _step_key(step_id: str, key: str, value: Any) -> Callable[[dict], None]:
     return lambda data: step(data, step_id).__setitem__(key, value)
 
 
+def _swap_steps(first: str, second: str) -> Callable[[dict], None]:
+    def change(data: dict) -> None:
+        steps = data["steps"]
+        a, b = steps.index(step(data, first)), steps.index(step(data, second))
+        steps[a], steps[b] = steps[b], steps[a]
+
+    return change
+
+
 ABOUT_AGE = "Step 'about_you', question 'age'"
 MISTAKES = [
     # unknown keys
@@ -167,8 +191,8 @@ MISTAKES = [
     ),
     (
         "item-key",
-        _set_in("wpi_checklist", "items", 0, "value", "x"),
-        "Step 'widespread_pain', question 'wpi_checklist', item 1 has an unknown key 'value'",
+        _set_in("pain_map", "items", 0, "value", "x"),
+        "Step 'pain_areas', question 'pain_map', item 1 has an unknown key 'value'",
     ),
     (
         "top-level-key",
@@ -190,9 +214,9 @@ MISTAKES = [
     ),
     (
         "item-id-across-checklists",
-        _add_item("wpi_checklist", "diabetes"),
+        _add_item("pain_map", "diabetes"),
         "Step 'needling_safety', question 'safety_checklist': the id 'diabetes' is already used "
-        "by step 'widespread_pain', question 'wpi_checklist'",
+        "by step 'pain_areas', question 'pain_map'",
     ),
     (
         "item-id-is-a-question-id",
@@ -202,9 +226,9 @@ MISTAKES = [
     ),
     (
         "item-id-is-its-checklists-id",
-        _add_item("wpi_checklist", "wpi_checklist"),
-        "Step 'widespread_pain', question 'wpi_checklist': the id 'wpi_checklist' is already used "
-        "by step 'widespread_pain', question 'wpi_checklist'",
+        _add_item("pain_map", "pain_map"),
+        "Step 'pain_areas', question 'pain_map': the id 'pain_map' is already used "
+        "by step 'pain_areas', question 'pain_map'",
     ),
     (
         "choice-value-twice",
@@ -226,7 +250,7 @@ MISTAKES = [
     (
         "show-if-unknown-question",
         _show_if("pregnancy_trimester", "pregnnat", "is_true"),
-        "Step 'needling_safety', question 'pregnancy_trimester': the show-if refers to question "
+        "Step 'about_you', question 'pregnancy_trimester': the show-if refers to question "
         "'pregnnat', which does not exist. Did you mean 'pregnant'?",
     ),
     (
@@ -243,8 +267,8 @@ MISTAKES = [
     ),
     (
         "show-if-names-a-checklist",
-        _show_if("goal_notes", "wpi_checklist", "is_answered"),
-        "Step 'goals', question 'goal_notes': the show-if refers to question 'wpi_checklist'",
+        _show_if("goal_notes", "pain_map", "is_answered"),
+        "Step 'goals', question 'goal_notes': the show-if refers to question 'pain_map'",
     ),
     # choices on a question that has none
     (
@@ -269,14 +293,21 @@ MISTAKES = [
     ),
     (
         "choices-on-date",
-        _set("sport_injury_date", "choices", [{"value": "today", "label": "Today"}]),
+        _append_question(
+            "sports_injury",
+            {
+                "id": "sport_injury_date",
+                "kind": "date",
+                "label": "When?",
+                "choices": [{"value": "today", "label": "Today"}],
+            },
+        ),
         "Step 'sports_injury', question 'sport_injury_date': date questions have no choices",
     ),
     (
         "choices-on-checklist",
-        _set("wpi_checklist", "choices", [{"value": "x", "label": "X"}]),
-        "Step 'widespread_pain', question 'wpi_checklist': a checklist question lists 'items', "
-        "not 'choices'",
+        _set("pain_map", "choices", [{"value": "x", "label": "X"}]),
+        "Step 'pain_areas', question 'pain_map': a checklist question lists 'items', not 'choices'",
     ),
     (
         "single-without-choices",
@@ -332,6 +363,76 @@ MISTAKES = [
         _append_question("goals", "Anything else?"),
         "Step 'goals', a question must be a mapping of keys to values, not 'Anything else?'",
     ),
+    # parts
+    (
+        "step-unknown-part",
+        _step_key("goals", "part", "goal"),
+        "Step 'goals' names the unknown part 'goal' "
+        "(parts: about_you, your_pain, medicines, safety, goals)",
+    ),
+    (
+        "step-without-part",
+        lambda data: step(data, "goals").pop("part"),
+        "Step 'goals' needs 'part'",
+    ),
+    (
+        "part-listed-twice",
+        lambda data: data["parts"].append({"id": "goals", "title": "Goals again"}),
+        "Part 'goals' is listed twice",
+    ),
+    (
+        "part-key",
+        lambda data: data["parts"][0].__setitem__("titel", "x"),
+        "Part 1 has an unknown key 'titel'",
+    ),
+    (
+        "parts-empty",
+        lambda data: data.__setitem__("parts", []),
+        "The questionnaire: 'parts' must be a non-empty list, not []",
+    ),
+    (
+        "part-steps-not-together",
+        _step_key("pain_impact", "part", "medicines"),
+        "Step 'back_warning_signs': the steps of part 'your_pain' must come together, "
+        "in the order the parts are listed",
+    ),
+    (
+        "parts-out-of-order",
+        _swap_steps("needling_safety", "goals"),
+        "Step 'needling_safety': the steps of part 'safety' must come together, "
+        "in the order the parts are listed",
+    ),
+    (
+        "part-shown-to-some",
+        _step_key("needling_safety", "show_if", {"fact": "age", "op": "ge", "value": 18}),
+        "Part 'safety' has no step shown to everyone",
+    ),
+    (
+        "part-without-steps",
+        lambda data: data["parts"].append({"id": "extra", "title": "Extra"}),
+        "Part 'extra' has no step shown to everyone",
+    ),
+    # a question's own error message and summary
+    (
+        "error-empty",
+        _set("age", "error", " "),
+        f"{ABOUT_AGE}: 'error' must be non-empty text, not ' '",
+    ),
+    (
+        "error-not-text",
+        _set("age", "error", 3),
+        f"{ABOUT_AGE}: 'error' must be non-empty text, not 3",
+    ),
+    (
+        "summary-without-answer",
+        _set("age", "summary", "Aged {age}"),
+        f"{ABOUT_AGE}: 'summary' must be text with \"{{answer}}\" in it, not 'Aged {{age}}'",
+    ),
+    (
+        "summary-not-text",
+        _set("age", "summary", ["{answer}"]),
+        f"{ABOUT_AGE}: 'summary' must be text with \"{{answer}}\" in it, not ['{{answer}}']",
+    ),
     # messages
     (
         "unknown-message",
@@ -376,8 +477,8 @@ TEXT_MISTAKES = [
     ),
     (
         "version-a-date",
-        TEXT.replace('version: "2026-11-1"', "version: 2026-11-01"),
-        "The questionnaire: 'version' must be non-empty text, not datetime.date(2026, 11, 1)",
+        TEXT.replace('version: "2026-12-1"', "version: 2026-12-01"),
+        "The questionnaire: 'version' must be non-empty text, not datetime.date(2026, 12, 1)",
     ),
     ("not-a-mapping", "- just a list", "The questionnaire must be a mapping of keys to values"),
 ]
@@ -395,3 +496,112 @@ def test_a_mistake_in_the_text_is_refused(text: str, message: str) -> None:
 def test_an_unchanged_copy_is_accepted() -> None:
     """The mistakes above are mistakes: the same data without the change loads."""
     assert load_questionnaire(shipped()).steps == questionnaire.STEPS
+
+
+def test_a_question_may_have_its_own_error_and_summary() -> None:
+    data = shipped()
+    question(data, "age")["error"] = "Tell us your age in years"
+    question(data, "age")["summary"] = "Aged {answer}"
+    question(data, "sex").pop("error", None)
+    question(data, "sex").pop("summary", None)
+    loaded = load_questionnaire(data)
+    found = {q.id: q for s in loaded.steps for q in s.questions}
+    age, sex = found["age"], found["sex"]
+    assert (age.error, age.summary) == ("Tell us your age in years", "Aged {answer}")
+    assert answers.missing_message(age) == "Tell us your age in years"
+    # Without one, a blank required question gets the message for its kind.
+    assert (sex.error, sex.summary) == ("", "")
+    assert answers.missing_message(sex) == "Select an answer"
+
+
+def test_a_date_question_may_still_be_added() -> None:
+    data = shipped()
+    step(data, "sports_injury")["questions"].append(
+        {"id": "sport_injury_date", "kind": "date", "label": "When did it happen?"}
+    )
+    loaded = load_questionnaire(data)
+    assert loaded.dictionary["sport_injury_date"].type == "date"
+    assert loaded.dictionary["sport_injury_date"].section == "Sports injury"
+
+
+# --- Follow-ups: a show-if naming a question on its own page -----------------------------------
+
+
+def _page(*questions: Question) -> Step:
+    return Step(id="page", title="Page", section="About you", part="about_you", questions=questions)
+
+
+SMOKER = Question(id="smoker", kind="yes_no", label="Do you smoke?")
+SPORT = Question(
+    id="sport",
+    kind="single",
+    label="Sport?",
+    choices=(Choice("run", "Running"), Choice("swim", "Swimming"), Choice(3, "Three")),
+)
+AGE = Question(id="age", kind="integer", label="Age?", minimum=1, maximum=120)
+
+
+def _asks(show_if: dict | None) -> Question:
+    return Question(id="more", kind="text", label="Tell us more", show_if=show_if)
+
+
+FOLLOW_UP_ROWS = [
+    ("is-true", {"fact": "smoker", "op": "is_true"}, ("smoker", ("yes",))),
+    ("eq", {"fact": "sport", "op": "eq", "value": "swim"}, ("sport", ("swim",))),
+    ("eq-number", {"fact": "sport", "op": "eq", "value": 3}, ("sport", ("3",))),
+    ("in", {"fact": "sport", "op": "in", "value": ["run", 3]}, ("sport", ("run", "3"))),
+    ("another-page", {"fact": "respondent", "op": "eq", "value": "self"}, None),
+    ("no-show-if", None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("show_if", "expected"),
+    [row[1:] for row in FOLLOW_UP_ROWS],
+    ids=[row[0] for row in FOLLOW_UP_ROWS],
+)
+def test_a_follow_up_names_the_answer_that_calls_for_it(show_if: Any, expected: Any) -> None:
+    follow = _asks(show_if)
+    assert branching._follow_up(follow, _page(SMOKER, SPORT, AGE, follow)) == expected
+
+
+UNREVEALABLE_ROWS = [
+    ("ge", {"fact": "age", "op": "ge", "value": 18}),
+    ("is-true-of-a-choice", {"fact": "sport", "op": "is_true"}),
+    ("is-false", {"fact": "smoker", "op": "is_false"}),
+    ("ne", {"fact": "sport", "op": "ne", "value": "run"}),
+    (
+        "combined",
+        {"all": [{"fact": "smoker", "op": "is_true"}, {"fact": "age", "op": "ge", "value": 18}]},
+    ),
+    ("in-not-a-list", {"fact": "sport", "op": "in", "value": "run"}),
+]
+
+
+@pytest.mark.parametrize(
+    "show_if", [row[1] for row in UNREVEALABLE_ROWS], ids=[row[0] for row in UNREVEALABLE_ROWS]
+)
+def test_a_follow_up_its_page_cannot_reveal_is_refused(show_if: dict) -> None:
+    follow = _asks(show_if)
+    with pytest.raises(QuestionnaireFileError) as caught:
+        branching._follow_up(follow, _page(SMOKER, SPORT, AGE, follow))
+    assert str(caught.value) == (
+        "questionnaire.yaml: step 'page', question 'more' follows an answer on its own page, "
+        "so its show-if must be one fact of that page with is_true, eq or in"
+    )
+
+
+def test_the_shipped_follow_ups() -> None:
+    assert branching.FOLLOW_UPS == {
+        "pregnant": ("sex", ("female", "intersex", "prefer_not_to_say")),
+        "pregnancy_trimester": ("pregnant", ("yes",)),
+        "previous_needling_reaction": ("previous_needling", ("yes_reaction",)),
+    }
+
+
+def test_every_required_question_has_its_own_error_message() -> None:
+    """Issue 11: an error message written for each question ("Enter your age")."""
+    required = [q for q in questionnaire.QUESTIONS.values() if q.required]
+    assert required
+    assert [q.id for q in required if not q.error] == []
+    assert all(q.error != q.label for q in required)

@@ -330,11 +330,11 @@ VALIDATE_ROWS = [
     ),
     (
         "indication-with-unknown-question",
-        set_key("indication", {"condition": {"fact": "pain_regoins", "op": "is_answered"}}),
+        set_key("indication", {"condition": {"fact": "pain_duraton", "op": "is_answered"}}),
         [
             Problem(
-                "The indication refers to question 'pain_regoins', which does not exist. "
-                "Did you mean 'pain_regions'?",
+                "The indication refers to question 'pain_duraton', which does not exist. "
+                "Did you mean 'pain_duration'?",
                 None,
                 "indication",
             )
@@ -468,7 +468,7 @@ def test_validate_against_another_dictionary() -> None:
 # --- screen --------------------------------------------------------------------------------
 
 RULESET = rules.compile_ruleset(small_ruleset())
-PAIN = {"pain_regions": ["neck"]}
+PAIN = {"wpi_neck": True}
 
 SCREEN_ROWS = [
     # (id, answers, outcome, fired rule ids)

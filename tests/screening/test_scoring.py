@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from intake.screening.questionnaire import STEPS_BY_ID
 from intake.screening.scoring import (
     ACR2010_SS_ITEMS,
     ACR2011_SS_ITEMS,
@@ -230,7 +231,9 @@ ACR2016_CASES = [
 def test_acr2016_worked_examples(
     areas, sss_items, three_months, wpi, sss, regions, generalized, threshold, met, psd_category
 ):
-    result = acr2016(acr2016_answers(areas, sss_items, three_months))
+    answers = acr2016_answers(areas, sss_items, three_months)
+    result = acr2016(answers)
+    assert compute_scores(answers)["acr2016"] == result  # the app's scores give the same
     assert result == {
         "wpi": wpi,
         "sss": sss,
@@ -814,6 +817,50 @@ def test_compute_scores_results_are_independent_copies():
     assert compute_scores(answers)["acr2016"]["regions_positive"] == ALL5
 
 
+#: The ACR 2016 symptom answers: everything asked on the "How you have been feeling" and
+#: "Other symptoms" pages.
+SYMPTOM_IDS = tuple(
+    item
+    for step in ("widespread_pain", "other_symptoms")
+    for question in STEPS_BY_ID[step].questions
+    for item in question.item_ids
+)
+#: A valid answer to each symptom question, of its own type.
+SYMPTOM_ANSWERS = {
+    "sss_fatigue": 0, "sss_waking_unrefreshed": 2, "sss_cognitive": 3,
+    "sss_headaches_6m": False, "sss_lower_abdominal_pain_6m": True, "sss_depression_6m": False,
+    "symptoms_3_months": False,
+}  # fmt: skip
+
+
+def test_the_symptom_questions_are_the_acr2016_ones():
+    assert set(SYMPTOM_IDS) == {*ACR2016_SSS_ITEMS, "symptoms_3_months"} == set(SYMPTOM_ANSWERS)
+
+
+def test_compute_scores_has_no_acr2016_from_the_pain_map_alone():
+    """Everyone marks where it hurts; only those asked the symptom questions get criteria."""
+    answers = wpi_answers(ELEVEN_ALL_REGIONS)
+    assert acr2016(answers) is not None  # the calculation itself would count the areas
+    assert compute_scores(answers)["acr2016"] is None
+    assert compute_scores({**answers, "pain_head": True, "pain_foot": True})["acr2016"] is None
+
+
+@pytest.mark.parametrize("symptom", sorted(SYMPTOM_ANSWERS))
+def test_compute_scores_has_acr2016_once_a_symptom_question_is_answered(symptom):
+    answers = {**wpi_answers(ELEVEN_ALL_REGIONS), symptom: SYMPTOM_ANSWERS[symptom]}
+    result = compute_scores(answers)["acr2016"]
+    assert result is not None
+    assert result == acr2016(answers)
+    assert result["wpi"] == 11
+    assert result["regions_positive"] == ALL5
+    assert result["criteria_met"] is False  # one symptom answer alone never meets the criteria
+
+
+def test_compute_scores_has_acr2016_for_symptoms_without_pain_areas():
+    result = compute_scores({"sss_fatigue": 2})["acr2016"]
+    assert (result["wpi"], result["sss"], result["criteria_met"]) == (0, 2, False)
+
+
 def test_compute_scores_ignores_unknown_keys_and_garbage():
     answers = {
         "sb1_leg_pain": "1",
@@ -886,7 +933,8 @@ def test_compute_scores_never_raises_and_stays_in_range(answers):
     scores = compute_scores(answers)
     assert set(scores) == SCORE_KEYS
     assert scores["startback"] == startback(answers)
-    assert scores["acr2016"] == acr2016(answers)
+    symptoms_answered = any(answers.get(key) is not None for key in SYMPTOM_IDS)
+    assert scores["acr2016"] == (acr2016(answers) if symptoms_answered else None)
     assert scores["peg"] == peg(answers)
     assert scores["odi"] == odi(answers)
     assert scores["duration_class"] == duration_class(answers)

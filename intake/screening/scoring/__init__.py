@@ -88,9 +88,27 @@ def compute_scores(
         nprs = int_in(nprs, 0, 10)
     return {
         "startback": startback_from(get),
-        "acr2016": acr2016_from(get),
+        # Everyone marks where they have pain (the WPI areas); the criteria are worked out only
+        # for those asked the symptom questions, so nobody reads "not met" for a screen not done.
+        "acr2016": acr2016_from(get) if _symptoms_asked(get) else None,
         "pain_band": None if nprs is None else table[nprs],
         "peg": peg_from(get),
         "odi": odi_from(get),
         "duration_class": duration_class_of(get("pain_duration")),
     }
+
+
+_SYMPTOM_IDS = (
+    "sss_fatigue",
+    "sss_waking_unrefreshed",
+    "sss_cognitive",
+    "sss_headaches_6m",
+    "sss_lower_abdominal_pain_6m",
+    "sss_depression_6m",
+    "symptoms_3_months",
+)
+
+
+def _symptoms_asked(get: Any) -> bool:
+    """Whether any ACR 2016 symptom question (beyond the pain areas) has an answer."""
+    return any(get(key) is not None for key in _SYMPTOM_IDS)
