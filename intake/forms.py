@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -19,6 +20,7 @@ from wtforms.validators import (
     Email,
     InputRequired,
     Length,
+    Optional,
     ValidationError,
 )
 
@@ -57,6 +59,71 @@ def email_field(description: str) -> EmailField:
     )
 
 
+#: What may be typed in a phone number besides digits (letters, as in "ext 3", are refused:
+#: the stored E.164 form would silently drop them).
+_PHONE_CHARACTERS = re.compile(r"[\d\s()+.\-]*")
+_PHONE_MAX = 32
+_TOO_SHORT = (
+    phonenumbers.ValidationResult.TOO_SHORT,
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,  # no area code
+)
+
+
+def phone_number(raw: str, region: str) -> str:
+    """A phone number as typed, in E.164 form: a *possible* number for `region` (the clinic's,
+    used when no country code is typed), or for the country whose code it starts with.
+
+    Possible, not valid: numbers from ranges libphonenumber does not list as allocated (Ofcom's
+    drama range 07700 900xxx, new mobile ranges) are real to the people who type them. A number
+    that cannot be one raises ValidationError saying what is wrong, with an example."""
+    national, international = _phone_examples(region)
+    raw = raw.strip()
+    if not raw or not _PHONE_CHARACTERS.fullmatch(raw) or not re.search(r"\d", raw):
+        raise ValidationError(f"Enter a phone number using numbers only, like {national}")
+    if len(raw) > _PHONE_MAX:
+        raise ValidationError(f"Phone number is too long: enter one number, like {national}")
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as error:
+        reason = {
+            phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "country",
+            phonenumbers.NumberParseException.TOO_LONG: "long",
+            phonenumbers.NumberParseException.NOT_A_NUMBER: "number",
+        }.get(error.error_type, "short")
+    else:
+        result = phonenumbers.is_possible_number_with_reason(number)
+        if result == phonenumbers.ValidationResult.IS_POSSIBLE:
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        reason = {
+            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "country",
+            phonenumbers.ValidationResult.TOO_LONG: "long",
+        }.get(result, "short" if result in _TOO_SHORT else "length")
+    raise ValidationError(
+        {
+            "country": "The country code is not right: check the numbers after the +, "
+            f"like {international}",
+            "long": f"Phone number is too long: enter one number, like {national}",
+            "number": f"Enter a phone number using numbers only, like {national}",
+            "short": f"Phone number is too short: enter the whole number, like {national}",
+            "length": f"Phone number has the wrong number of digits: check it, like {national}",
+        }[reason]
+    )
+
+
+def _phone_examples(region: str) -> tuple[str, str]:
+    """An example number for `region`, as written there and with its country code. For the UK
+    one from Ofcom's range kept for drama, which is never anyone's number."""
+    if region == "GB":
+        return "07700 900123", "+44 7700 900123"
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return "+44 7700 900123", "+44 7700 900123"
+    return (
+        phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL),
+        phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+    )
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Checkboxes (the macro renders them); unknown values are refused with a message."""
 
@@ -92,8 +159,17 @@ class FieldView:
     autocomplete: str = ""
     inputmode: str = ""
     width: str = ""
+    #: choices laid out "inline" (two short answers side by side, like Yes and No) or in
+    #: "columns" (a long list of short answers, like the pain map); "" one under another
+    layout: str = ""
     max_length: int | None = None
-    reveal: bool = False  # shown only when an earlier answer on this page applies
+    optional: bool = False  # the label says "(optional)"
+    #: A follow-up question: (the input name of the question it follows, the values of that
+    #: question that call for it). With JavaScript it is revealed under its parent as soon as
+    #: one of those values is chosen; without, it is `hidden` until the parent's saved answer
+    #: calls for it (the server then asks it on the next page).
+    follow_up: tuple[str, tuple[str, ...]] | None = None
+    hidden: bool = False
     anchors: tuple[str, str] = ("", "")
 
     @property
@@ -157,6 +233,7 @@ def wtf_field(form_field: Any) -> FieldView:
         inputmode="tel" if kind == "tel" else "",
         width="short" if kind == "date" else "",
         max_length=_max_length(form_field) if kind == "textarea" else None,
+        optional=any(isinstance(v, Optional) for v in form_field.validators),
     )
 
 
