@@ -48,6 +48,9 @@ class Draft(db.Model):
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     #: the last step the patient saved (where they left off; for the abandonment chart)
     last_step: Mapped[str | None] = mapped_column(String(64))
+    #: a question page sent with errors: {"page", "form", "errors"}, shown again by the GET the
+    #: POST redirects to (so Back never meets a form resubmission); cleared by the next save
+    held: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     #: set when the answers were screened; the row stays for the funnel until purged
     completed_at: Mapped[dt.datetime | None]
     #: "patient", or "test_case" when staff fill the questionnaire to make a rule test case
@@ -76,6 +79,9 @@ class Submission(db.Model):
     questionnaire_version: Mapped[str] = mapped_column(String(32))
     ruleset_version_id: Mapped[int] = mapped_column(ForeignKey("ruleset_versions.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    #: the booking form as last sent with errors, shown again by the GET the POST redirects to
+    #: (so Back never meets a form resubmission); cleared when the request is sent
+    held_booking: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     ruleset_version: Mapped[RuleSetVersion] = relationship()
     booking: Mapped[BookingRequest | None] = relationship(back_populates="submission")

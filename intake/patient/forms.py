@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import phonenumbers
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from intake.forms import (
     ChoiceView,
     FieldView,
     MultiCheckboxField,
     email_field,
+    phone_number,
     plain_text,
     strip,
     wtf_field,
@@ -23,7 +24,7 @@ from intake.forms import (
 from intake.patient.availability import DAYS, TIMES
 from intake.screening import questionnaire as q
 from intake.screening.answers import form_values
-from intake.screening.conditions import referenced_facts
+from intake.screening.branching import FOLLOW_UPS
 
 #: BookingForm fields that are not rendered through the field macro.
 _NOT_SHOWN = frozenset({"website", "csrf_token"})
@@ -60,7 +61,7 @@ class BookingForm(FlaskForm):
         validators=[Optional()],
     )
     message = TextAreaField(
-        "Anything else you would like to tell us? (optional)",
+        "Anything else you would like to tell us?",
         validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")],
         filters=[strip],
     )
@@ -83,17 +84,24 @@ class BookingForm(FlaskForm):
         self.phone_region = phone_region
 
     def validate_phone(self, field: Any) -> None:
-        """A real phone number, stored in E.164 form."""
-        raw = (field.data or "").strip()
-        if len(raw) > 32:
-            raise ValidationError("Enter a phone number, like 07911 123456 or +44 7911 123456")
-        try:
-            number = phonenumbers.parse(raw, self.phone_region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise ValidationError("Enter a phone number, like 07911 123456 or +44 7911 123456")
-        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        """A possible phone number for the clinic's region (`phone_number`), stored in E.164."""
+        field.data = phone_number(field.data or "", self.phone_region)
+
+    @classmethod
+    def held(cls, held: Mapping[str, dict] | None, phone_region: str) -> BookingForm:
+        """The form as last sent with errors (checked again, so its errors show), or empty."""
+        if held is None:
+            return cls(formdata=None, phone_region=phone_region)
+        form = cls(
+            formdata=MultiDict(held["form"]), meta={"csrf": False}, phone_region=phone_region
+        )
+        form.validate()
+        return form
+
+    @staticmethod
+    def to_hold(formdata: MultiDict) -> dict[str, dict[str, list[str]]]:
+        """What to keep of a form sent with errors: every field people fill in (perhaps none)."""
+        return {"form": {key: formdata.getlist(key) for key in formdata if key not in _NOT_SHOWN}}
 
     def field_views(self) -> list[FieldView]:
         """The fields people fill in, in order: not the honeypot or the CSRF token."""
@@ -172,9 +180,25 @@ def question_field(
         none_label=question.none_label,
         inputmode="numeric" if question.kind == q.INTEGER else "",
         width="short" if question.kind in (q.INTEGER, q.DATE_KIND) else "",
+        layout=_layout(question, choices),
         max_length=question.max_length if question.kind == q.TEXT_KIND else None,
-        reveal=question.show_if is not None,
+        optional=not question.required,
     )
+
+
+def _layout(question: q.Question, choices: list[ChoiceView]) -> str:
+    """Two short answers (Yes/No, Agree/Disagree) side by side; a long list of short answers
+    without hints (the pain map) in two columns; otherwise one under another."""
+    short = all(len(c.label) <= 20 and not c.hint for c in choices)
+    if question.kind in (q.YES_NO, q.SINGLE) and len(choices) == 2 and short:
+        return "inline"
+    if (
+        question.kind == q.CHECKLIST
+        and len(choices) >= 12
+        and all(len(c.label) <= 20 for c in choices)
+    ):
+        return "columns"
+    return ""
 
 
 def step_fields(
@@ -184,23 +208,19 @@ def step_fields(
     errors: Mapping[str, str],
     shown: list[q.Question],
 ) -> list[FieldView]:
-    """The fields of a question page: the raw input after an error, else the saved answers."""
+    """The fields of a question page: the raw input after an error, else the saved answers.
+
+    A follow-up (its show-if names a question on this page) is always on the page, `hidden`
+    unless the answers call for it: the page's script reveals it when its parent's answer
+    does; without the script it is asked on the next page."""
     views = []
     for question in step.questions:
-        if question not in shown and not _on_this_page(question, step):
+        follow_up = FOLLOW_UPS.get(question.id)
+        if question not in shown and follow_up is None:
             continue
         values = raw.get(question.id, []) if raw is not None else form_values(question, answers)
-        views.append(question_field(question, values, errors.get(question.id, "")))
+        view = question_field(question, values, errors.get(question.id, ""))
+        view.follow_up = follow_up
+        view.hidden = question not in shown
+        views.append(view)
     return views
-
-
-def _on_this_page(question: q.Question, step: q.Step) -> bool:
-    """A conditional question whose condition is answered on this same page stays visible.
-
-    Without JavaScript it cannot appear when the earlier answer changes, so it is always shown
-    with a hint saying when to answer it; hidden ones are dropped when the page is saved.
-    """
-    if question.show_if is None:
-        return False
-    own = {item for other in step.questions for item in other.item_ids}
-    return any(fact in own for fact in referenced_facts(question.show_if))

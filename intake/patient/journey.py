@@ -15,7 +15,8 @@ from intake.models import Draft, Submission
 from intake.patient import submissions
 from intake.patient.forms import step_fields
 from intake.screening import branching, questionnaire, summary
-from intake.screening.answers import first_unanswered_step
+from intake.screening.answers import first_unanswered_step, parse_step
+from intake.screening.facts import derive
 from intake.staff.rules import rulesets
 
 #: Draft.purpose of a questionnaire staff fill in to make a rule test case.
@@ -27,9 +28,12 @@ def find_step(step_id: str) -> questionnaire.Step | None:
     return questionnaire.STEPS_BY_ID.get(step_id)
 
 
-def step_url(step: questionnaire.Step | None) -> str:
-    """The page of a step; the start page for None (there is nothing before the first step)."""
-    return url_for("patient.question_page", step_id=step.id) if step else url_for("patient.start")
+def step_url(step: questionnaire.Step | None, **args: int) -> str:
+    """The page of a step; the start page for None (there is nothing before the first step).
+    `args`: change=1 (changing an answer from the check page), more=1 (its follow-ups)."""
+    if step is None:
+        return url_for("patient.start")
+    return url_for("patient.question_page", step_id=step.id, **{k: 1 for k, v in args.items() if v})
 
 
 def booking_detour(submission: Submission) -> str | None:
@@ -77,22 +81,54 @@ class Journey:
             return step_url(gap)
         return None
 
+    def page(self, step: questionnaire.Step, more: bool) -> questionnaire.Step:
+        """The questions a page asks: the step, or with `more` only its pending follow-ups."""
+        if more:
+            return branching.follow_up_page(step, self.draft.answers, self.min_age) or step
+        return step
+
     def save(
         self,
-        step: questionnaire.Step,
+        page: questionnaire.Step,
         form: Mapping[str, list[str]],
         ttl_seconds: int,
         *,
         partial: bool = False,
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        """Apply one page's form (see submissions.save_step): (answers as entered, errors)."""
+        """Apply one page's form (see submissions.save_step): (answers as entered, errors).
+
+        A follow-up the patient could not see (hidden when the page was shown, and not revealed
+        by the page's script) is not an error when left blank: it is asked on the next page."""
+        facts = derive(self.draft.answers, self.min_age)
+        revealed = set(form.get("revealed", []))
+        deferred = {
+            q.id
+            for q in page.questions
+            if q.id in branching.FOLLOW_UPS
+            and q.id not in revealed
+            and not branching.question_is_shown(q, facts)
+        }
         return submissions.save_step(
-            self.draft, step, form, self.ruleset, ttl_seconds, partial=partial
+            self.draft, page, form, self.ruleset, ttl_seconds, partial=partial, deferred=deferred
         )
 
+    def hold(self, step: questionnaire.Step, more: bool, form: Mapping, errors: Mapping) -> None:
+        """Keep a page sent with errors, for the GET that the POST redirects to."""
+        self.draft.held = {"page": [step.id, more], "form": dict(form), "errors": dict(errors)}
+
+    def held(self, step: questionnaire.Step, more: bool) -> tuple[dict, dict] | None:
+        """(form, errors) of this page as last sent with errors, or None."""
+        held = self.draft.held
+        if not held or held.get("page") != [step.id, more]:
+            return None
+        return held["form"], held["errors"]
+
     def after_save_url(self, step: questionnaire.Step, changing: bool) -> str:
-        """The page after a saved step. A change goes straight back to the check page, unless
-        it revealed a page still to answer (which is asked, in change mode, first)."""
+        """The page after a saved step: its follow-ups first when an answer called for one the
+        patient could not see; then a change goes straight back to the check page, unless it
+        revealed a page still to answer (which is asked, in change mode, first)."""
+        if branching.follow_up_page(step, self.draft.answers, self.min_age):
+            return step_url(step, change=changing, more=True)
         if changing:
             gap = first_unanswered_step(self.draft.answers, self.min_age)
             if gap is None:
@@ -102,36 +138,43 @@ class Journey:
         return step_url(following) if following else url_for("patient.check_answers")
 
     def question_page(
-        self,
-        step: questionnaire.Step,
-        changing: bool,
-        entered: Mapping[str, Any] | None = None,
-        raw: Mapping[str, list[str]] | None = None,
-        errors: Mapping[str, str] | None = None,
+        self, step: questionnaire.Step, changing: bool, more: bool = False
     ) -> dict[str, Any]:
-        """The context of patient/question.html: the saved answers, or after an error what was
-        entered (`entered`, `raw`) with the `errors`; progress counts the visible steps only."""
-        answers = self.draft.answers if entered is None else entered
-        shown = branching.visible_questions(step, answers, self.min_age)
-        fields = step_fields(step, answers, raw, errors or {}, shown)
-        visible = branching.visible_steps(self.draft.answers, self.min_age)
-        previous = branching.previous_step(self.draft.answers, step.id, self.min_age)
-        back_url = url_for("patient.check_answers") if changing else step_url(previous)
+        """The context of patient/question.html: the saved answers, or the page as last sent
+        with its errors. Progress counts parts, which never grow in number."""
+        page = self.page(step, more)
+        held = self.held(step, more)
+        raw, errors = held if held else (None, {})
+        answers = self.draft.answers
+        if raw is not None:
+            answers, _ = parse_step(page, raw, answers, self.min_age)
+        shown = branching.visible_questions(page, answers, self.min_age)
+        fields = step_fields(page, answers, raw, errors, shown)
+        if more:
+            back_url = step_url(step, change=changing)
+        elif changing:
+            back_url = url_for("patient.check_answers")
+        else:
+            back_url = step_url(branching.previous_step(self.draft.answers, step.id, self.min_age))
+        part_ids = [part.id for part in questionnaire.PARTS]
         return {
-            "step": step,
+            "step": page,
             "changing": changing,
+            "more": more and page is not step,
             "fields": fields,
             "errors": [f for f in fields if f.error],
-            "number": visible.index(step) + 1 if step in visible else None,
-            "total": len(visible),
+            "part": questionnaire.PARTS[part_ids.index(step.part)],
+            "part_number": part_ids.index(step.part) + 1,
+            "parts_total": len(part_ids),
             "back_url": back_url,
         }
 
     def check_page(self) -> dict[str, Any]:
-        """The context of patient/check.html: each visible step with its answers in words."""
-        answers = branching.prune(self.draft.answers, self.min_age)
-        sections = summary.answers_by_step(answers, self.min_age)
-        return {"sections": sections, "back_url": step_url(sections[-1][0])}
+        """The context of patient/check.html: each part with its one-line summary and one
+        Change link (to its first visible step), and each visible step's answers in words."""
+        parts = summary.part_summaries(self.draft.answers, self.min_age)
+        sections = [step_rows for part in parts for step_rows in part.steps]
+        return {"parts": parts, "sections": sections, "back_url": step_url(sections[-1][0])}
 
     def complete(self, pain_band_cuts: tuple[int, int]) -> Submission:
         """Screen the finished draft and store it as a submission (see submissions.complete)."""

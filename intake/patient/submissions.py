@@ -7,7 +7,7 @@ import hashlib
 import math
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from intake.models import (
     Submission,
     utcnow,
 )
+from intake.patient import results
 from intake.screening import branching, questionnaire, rules
 from intake.screening.answers import first_unanswered_step, parse_step
 from intake.staff.rules.rulesets import compiled
@@ -105,14 +106,18 @@ def save_step(
     ttl_seconds: int,
     *,
     partial: bool = False,
+    deferred: Collection[str] = (),
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Apply one page's answers: (answers as entered, errors).
 
     Saved only when error-free, or with `partial` (save and come back later) the valid
-    answers are saved and the rest is asked again on return.
+    answers are saved and the rest is asked again on return. `deferred`: follow-ups the
+    patient could not see, asked next rather than refused.
     """
-    answers, errors = parse_step(step, form, draft.answers, ruleset.min_age_self_consent)
+    min_age = ruleset.min_age_self_consent
+    answers, errors = parse_step(step, form, draft.answers, min_age, deferred)
     if not errors or partial:
+        draft.held = None
         draft.answers = branching.prune(answers, ruleset.min_age_self_consent)
         draft.last_step = step.id
         draft.updated_at = utcnow()
@@ -271,12 +276,10 @@ def get_submission(token: str | None) -> Submission | None:
 
 def reasons(submission: Submission, context: Mapping[str, str]) -> list[str]:
     """Why the result is what it is, for the patient: the fired rules' patient messages filled
-    in from `context` (rules that are notes for staff only say nothing to the patient)."""
-    return [
-        rules.render_message(rule["patient_message"], context)
-        for rule in submission.fired
-        if rule["outcome"] != "info" and rule["patient_message"]
-    ]
+    in from `context`, as the result page shows them (results.reason_groups: the tiers that
+    page shows, each thing said once; rules that are notes for staff say nothing)."""
+    groups = results.reason_groups(submission.fired, submission.outcome, context)
+    return [reason for group in groups for reason in group.reasons]
 
 
 def booking_allowed(submission: Submission) -> bool:

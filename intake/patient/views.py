@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from intake.extensions import db, limiter
 from intake.models import Draft, Submission
-from intake.patient import journey, submissions
+from intake.patient import journey, results, submissions
 from intake.patient.forms import BookingForm, SaveForLaterForm
 from intake.web import form_page
 
@@ -51,6 +51,14 @@ def _draft() -> Draft:
 
 def _journey() -> journey.Journey:
     return journey.Journey(_draft())
+
+
+def _journey_or_result() -> journey.Journey | Response:
+    """The live journey; once the questionnaire is finished (screened) and its result is still
+    on this device, a redirect to that result instead (Back from the result lands there)."""
+    if session.get("draft_id") is None and _submission() is not None:
+        return redirect(url_for(".result"))
+    return _journey()
 
 
 def _keep_draft(draft: Draft) -> None:
@@ -119,27 +127,30 @@ def start_questionnaire() -> Response:
 @bp.route("/questions/<step_id>", methods=["GET", "POST"])
 @questionnaire_limit
 def question_page(step_id: str) -> Response | tuple[str, int] | str:
-    """One page of questions; branching comes from the questionnaire, through the journey."""
+    """One page of questions; branching comes from the questionnaire, through the journey. A
+    page sent with errors is held and shown again by a redirect (Back never resubmits it)."""
     step = journey.find_step(step_id)
     if step is None:
         abort(404)
-    trip = _journey()
-    detour = trip.detour_url(step)
-    if detour:
+    trip = _journey_or_result()
+    if isinstance(trip, Response):
+        return trip
+    if detour := trip.detour_url(step):
         return redirect(detour)
-    changing = request.args.get("change") == "1"
+    changing, more = request.args.get("change") == "1", request.args.get("more") == "1"
     if request.method == "GET":
-        return form_page("patient/question.html", **trip.question_page(step, changing))
+        return form_page("patient/question.html", **trip.question_page(step, changing, more))
     raw = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
     later = request.form.get("action") == "save_later"
-    answers, errors = trip.save(step, raw, current_app.config["DRAFT_TTL"], partial=later)
-    if later:  # keep what is valid; the rest is asked again on return
-        db.session.commit()
+    page = trip.page(step, more)
+    _, errors = trip.save(page, raw, current_app.config["DRAFT_TTL"], partial=later)
+    if errors and not later:
+        trip.hold(step, more, raw, errors)
+    db.session.commit()
+    if later:  # what is valid is kept; the rest is asked again on return
         return redirect(url_for(".save_for_later", step=step.id))
     if errors:
-        page = trip.question_page(step, changing, answers, raw, errors)
-        return form_page("patient/question.html", **page)
-    db.session.commit()
+        return redirect(journey.step_url(step, change=changing, more=more))
     return redirect(trip.after_save_url(step, changing))
 
 
@@ -198,7 +209,9 @@ def resume(token: str) -> Response | str:
 @questionnaire_limit
 def check_answers() -> Response | str:
     """Every visible answer with a Change link; confirming screens and stores the answers."""
-    trip = _journey()
+    trip = _journey_or_result()
+    if isinstance(trip, Response):
+        return trip
     unfinished = trip.unfinished_url()
     if unfinished:
         return redirect(unfinished)
@@ -226,8 +239,7 @@ def result() -> str:
     }
     return render_template(
         "patient/result.html",
-        submission=submission,
-        reasons=submissions.reasons(submission, context),
+        **results.result_page(submission, context),
         can_book=submissions.booking_allowed(submission),
     )
 
@@ -254,13 +266,22 @@ def booking() -> Response | tuple[str, int] | str:
     detour = journey.booking_detour(submission)
     if detour:
         return redirect(detour)
-    form = BookingForm(phone_region=current_app.config["PHONE_REGION"])
-    if form.is_submitted() and form.website.data:
+    region = current_app.config["PHONE_REGION"]
+    if request.method == "GET":  # fresh, or as last sent with its errors
+        return _booking_page(submission, BookingForm.held(submission.held_booking, region))
+    form = BookingForm(phone_region=region)
+    if form.website.data:
         # The honeypot: people never see it, form-filling bots do. Store nothing.
         log.info("booking dropped, honeypot filled submission=%s", submission.id)
         return redirect(url_for(".booking_sent"))
     if form.validate_on_submit():
         return _send_booking(submission, form.data)
+    submission.held_booking = form.to_hold(request.form)
+    db.session.commit()
+    return redirect(url_for(".booking"))
+
+
+def _booking_page(submission: Submission, form: BookingForm) -> tuple[str, int] | str:
     fields = form.field_views()
     return form_page(
         "patient/booking.html",
@@ -276,6 +297,7 @@ def _send_booking(submission: Submission, details: dict) -> Response:
     """Store the request and queue its emails, then end the patient's session on this device:
     only the confirmation is left to show, once."""
     submissions.request_booking(submission, details)
+    submission.held_booking = None
     submissions.revoke_patient_token(submission)
     db.session.commit()
     log.info("booking requested submission=%s", submission.id)

@@ -106,14 +106,15 @@ class Patient:
             if question.id not in data:
                 continue
             values = data[question.id]
+            label = question.label + ("" if question.required else " (optional)")
             if question.kind in TEXT_KINDS:
                 text = values[0]
                 if question.kind == q.DATE_KIND:  # typed the way the hint shows: 27 3 2026
                     date = dt.date.fromisoformat(text)
                     text = f"{date.day} {date.month} {date.year}"
-                self.type_into(self.page.get_by_label(question.label, exact=True), text)
+                self.type_into(self.page.get_by_label(label, exact=True), text)
             else:
-                group = self.page.get_by_role("group", name=question.label, exact=True)
+                group = self.page.get_by_role("group", name=label, exact=True)
                 self.choose(group, choice_labels(question, values))
 
     def fill_booking(self, booking: dict) -> None:
@@ -174,21 +175,24 @@ def answer_questions(patient: Patient, profile: dict, screenshot) -> list[str]:
     screenshot(page, "start")
     assert patient.press(page.get_by_role("button", name="Start now")) == 200
     shown: list[str] = []
+    parts: list[tuple[int, int]] = []
     while "/questions/" in page.url:
         step_id = page.url.rsplit("/", 1)[-1]
         assert step_id in profile, f"unexpected step {step_id!r} after {shown}"
         assert step_id not in shown, f"step {step_id!r} shown twice"
         shown.append(step_id)
         caption = page.locator(".caption")
-        expect(caption).to_have_text(re.compile(rf"^Step {len(shown)} of \d+"))
+        expect(caption).to_have_text(re.compile(r"^Part \d of \d: \w"))
+        number, total = map(int, re.findall(r"\d+", caption.inner_text())[:2])
+        parts.append((number, total))
         patient.answer_step(step_id, profile[step_id])
-        caption_text = caption.inner_text()
         assert_fits_phone(page)
         screenshot(page, step_id)
         assert patient.press(page.get_by_role("button", name="Continue")) == 200
     assert page.url.endswith("/check"), page.url
-    # The progress counted only the pages this patient saw: the last one was "n of n".
-    assert caption_text.startswith(f"Step {len(shown)} of {len(shown)}"), caption_text
+    # Progress never went backwards and its total never changed; the last page was "5 of 5".
+    assert parts == sorted(parts) and len({total for _, total in parts}) == 1, parts
+    assert parts[-1][0] == parts[-1][1], parts
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
     assert_fits_phone(page)
     screenshot(page, "check")
@@ -339,7 +343,7 @@ def test_every_answer_label_sits_next_to_its_own_box(page: Page, http, screensho
     """On a phone, each label's text starts right beside its radio or checkbox (<= 16px)."""
     answer(http, journeys.BACK_PAIN_SUITABLE, until="back_warning_signs")
     far = []
-    for step in ("about_you", "your_pain", "pain_impact"):
+    for step in ("about_you", "pain_areas", "your_pain", "pain_impact"):
         page.goto(f"/questions/{step}")
         screenshot(page, step)
         far += [gap for gap in page.evaluate(LABEL_GAPS) if gap["gap"] > 16]

@@ -369,7 +369,7 @@ def test_save_for_later_emails_a_single_use_link(tmp_path, smtp):
     other_device = app.test_client()
     assert "Carry on with your answers" in other_device.get(path).text  # GET spends nothing
     response = other_device.post(path)
-    assert response.headers["Location"].endswith("/questions/your_pain")
+    assert response.headers["Location"].endswith("/questions/pain_areas")
     assert 'value="45"' in other_device.get("/questions/about_you").text
     again = app.test_client().post(path)
     assert again.status_code == 410

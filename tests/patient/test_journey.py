@@ -102,10 +102,11 @@ def test_step_url_of_nothing_is_the_start_page(ctx):
 # --- What the pages show ---------------------------------------------------------------------
 
 
-def test_question_page_counts_visible_steps_and_goes_back_one(ctx):
+def test_question_page_counts_parts_and_goes_back_one(ctx):
     trip = journey.Journey(draft_with(patient()))
     page = trip.question_page(journey.find_step("pain_impact"), changing=False)
-    assert (page["number"], page["total"]) == (3, 8)  # back pain: 2 more pages, no sports
+    assert (page["part_number"], page["parts_total"]) == (2, 5)
+    assert page["part"].title == "Your pain"
     assert page["back_url"] == question("your_pain")
     first = page["fields"][0]
     assert (first.name, first.values) == ("nprs_now", ["5"])  # the saved answer, filled in
@@ -121,9 +122,12 @@ def test_question_page_when_changing_goes_back_to_the_check_page(ctx):
 
 def test_question_page_after_an_error_keeps_what_was_entered(ctx):
     trip = journey.Journey(draft_with())
+    step = journey.find_step("about_you")
     form = {**ABOUT_YOU, "age": ["abc"]}
-    answers, errors = trip.save(journey.find_step("about_you"), form, TTL)
-    page = trip.question_page(journey.find_step("about_you"), False, answers, form, errors)
+    _, errors = trip.save(step, form, TTL)
+    trip.hold(step, False, form, errors)
+    assert trip.held(step, True) is None  # held for that page only
+    page = trip.question_page(step, False)
     assert [f.name for f in page["errors"]] == ["age"]
     assert next(f for f in page["fields"] if f.name == "age").values == ["abc"]
     assert page["back_url"] == "/"

@@ -54,7 +54,8 @@ def test_every_patient_page_with_answers_or_a_result_is_never_stored(app, client
     screened(client)
     for path in ("/check", "/result", "/booking"):
         assert_no_store(client.get(path))
-    assert_no_store(client.post("/booking", data={}))  # 422, with what was typed
+    assert_no_store(client.post("/booking", data={}))  # errors: back to the form by a GET
+    assert_no_store(client.get("/booking"))  # 422, with what was typed
     assert_no_store(client.post("/booking", data=journeys.BOOKING))
     sent = client.get("/booking/sent")
     assert REFERENCE.search(sent.text)
