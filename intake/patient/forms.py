@@ -214,8 +214,11 @@ def step_fields(
     unless the answers call for it: the page's script reveals it when its parent's answer
     does; without the script it is asked on the next page."""
     views = []
+    on_page = {question.id for question in step.questions}
     for question in step.questions:
         follow_up = FOLLOW_UPS.get(question.id)
+        if follow_up is not None and follow_up[0] not in on_page:
+            follow_up = None  # asked on its own page, after its question: not indented
         if question not in shown and follow_up is None:
             continue
         values = raw.get(question.id, []) if raw is not None else form_values(question, answers)

@@ -36,6 +36,8 @@ def test_without_javascript_a_female_patient_is_asked_about_pregnancy_on_the_nex
     page = text(client.get(MORE))
     assert "Are you pregnant?" in page
     assert 'name="respondent"' not in page and 'name="age"' not in page  # only the follow-up
+    assert 'data-follow-up="sex"' not in page  # its question is not on this page: not indented
+    assert 'data-follow-up="pregnant"' in page  # the weeks question, for the script to reveal
     response = client.post(MORE, data={"pregnant": "yes"})
     assert response.headers["Location"] == MORE  # its own follow-up comes next
     assert "How many weeks pregnant are you?" in text(client.get(MORE))
