@@ -55,3 +55,15 @@ def test_make_run_links_point_at_the_port_it_serves():
     assert shell({"BASE_URL": "https://intake.example-clinic.org"}) == (
         "https://intake.example-clinic.org"
     )
+
+
+def test_the_validation_example_is_what_validation_says():
+    """The README quotes a validation message for a misspelt question; it is the real one."""
+    from intake.screening.condition_words import validate_condition
+    from intake.screening.questionnaire import data_dictionary
+
+    quoted = re.search(r'\("(Rule \'x\' refers to question \'(\w+)\'.*?)"\)', README, re.S)
+    assert quoted, "the README's validation example is gone"
+    message, misspelt = " ".join(quoted.group(1).split()), quoted.group(2)
+    said = validate_condition({"fact": misspelt, "op": "is_true"}, data_dictionary(), "Rule 'x'")
+    assert said == [message]
