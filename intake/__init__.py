@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the application: config, extensions, blueprints, CLI."""
     from flask import Flask
 
-    from intake import cli, errors, logs
+    from intake import cli, errors, logs, static_files
     from intake.config import load_config
 
     app = Flask(
@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     errors.register(app)
     cli.register(app)
+    static_files.init_app(app)  # last: in production WhiteNoise wraps the whole app
     return app
 
 
@@ -81,7 +82,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    """The patient journey, the staff area and the rules desk."""
+    """The patient journey, the staff area, the rules desk and the health check."""
+    from intake.ops.health import bp as ops_bp
     from intake.patient.views import bp as patient_bp
     from intake.staff.accounts import views as _accounts_views  # noqa: F401 (adds routes)
     from intake.staff.blueprint import bp as staff_bp
@@ -92,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(patient_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(rules_bp)
+    app.register_blueprint(ops_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -114,10 +117,13 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _refuse_unsafe_config(app: Flask) -> None:
-    """Outside development and testing, the development secret key is refused."""
+    """Outside development and testing, the development secret key is refused, except by
+    `flask doctor`, which builds the app only to report this among its other problems."""
     from intake.config import DEV_SECRET_KEY
+    from intake.ops import doctor
 
-    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing):
+    unsafe = app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing)
+    if unsafe and not doctor.requested():
         raise RuntimeError(
             "SECRET_KEY is not set. Set it to a long random value (for example the output of "
             "`python -c 'import secrets; print(secrets.token_hex(32))'`) or run with "

@@ -6,6 +6,7 @@ from flask import Flask
 
 from intake import retention
 from intake.mail.cli import outbox_cli
+from intake.ops.doctor import doctor_command
 from intake.patient.cli import questionnaire_cli
 from intake.staff.accounts.cli import staff_cli
 from intake.staff.rules.cli import rules_cli
@@ -18,3 +19,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(retention.purge_command)
+    app.cli.add_command(doctor_command)

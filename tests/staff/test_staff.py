@@ -17,8 +17,8 @@ from intake.staff.requests import bookings
 from tests import journeys
 from tests.conftest import STAFF_PASSWORD, create_staff, login, make_app
 
-#: Endpoints anyone may reach (patient pages, static files, the login page).
-PUBLIC = {"static", "staff.login"}
+#: Endpoints anyone may reach (patient pages, static files, the login page, the health check).
+PUBLIC = {"static", "staff.login", "ops.healthz"}
 
 
 def book(app, profile=journeys.BLOOD_THINNERS, **booking) -> BookingRequest:
