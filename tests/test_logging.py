@@ -372,6 +372,11 @@ def test_gunicorn_and_the_outbox_worker_log_the_apps_lines(deployed, tmp_path):
     assert worker.process.returncode == 0, worker.stderr()
     lines = text_lines(worker.stderr())
     messages = [line["message"] for line in lines if line["logger"] == "intake.outbox"]
+    # the first line says where the emails go, so a newcomer can find them
+    assert messages[0] == (
+        f"outbox worker delivers to .eml files in {tmp_path / 'instance' / 'mail'} "
+        "(no MAIL_SERVER set)"
+    ), messages
     written = [m for m in messages if m.startswith("outbox wrote message=")]
     assert len(written) == 2, messages  # where each email went (no MAIL_SERVER: .eml files)
     assert str(tmp_path / "instance" / "mail") in written[0]

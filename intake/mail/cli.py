@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -49,6 +50,7 @@ def outbox_work(interval: float | None) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     click.echo(f"outbox worker started (poll every {interval:g}s)")
+    logging.getLogger("intake.outbox").info("outbox worker delivers %s", _destination())
     while not stop.is_set():
         try:
             result = outbox.deliver_due()
@@ -59,3 +61,11 @@ def outbox_work(interval: float | None) -> None:
         if result.claimed == 0:
             stop.wait(interval)
     click.echo("outbox worker stopped")
+
+
+def _destination() -> str:
+    """Where this worker's emails go, for the first log line: a newcomer looks for them there."""
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        return f"through the SMTP server {config['MAIL_SERVER']}:{config['MAIL_PORT']}"
+    return f"to .eml files in {Path(config['MAIL_DIR']).resolve()} (no MAIL_SERVER set)"
