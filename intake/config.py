@@ -63,6 +63,7 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "OUTBOX_RETRY_BASE": (30, _int, "Seconds before the first retry; doubles each attempt"),
     "OUTBOX_RETRY_MAX": (3600, _int, "Longest wait between retries, in seconds"),
     "OUTBOX_LEASE": (300, _int, "Seconds after which a message stuck in 'sending' is retried"),
+    "OUTBOX_BATCH_SIZE": (50, _int, "Emails a worker claims, sends over one connection, commits"),
     "RULE_REVIEW_DAYS": (365, _int, "Rules not reviewed for this many days are listed for review"),
     "RESUME_LINK_TTL": (86400, _int, "Seconds a 'come back later' link stays valid"),
     "RESUME_LINK_LIMIT": ("3 per hour", str, "'Come back later' emails per draft and per email"),
@@ -109,7 +110,10 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     config["SQLALCHEMY_DATABASE_URI"] = database_url
     # hide_parameters: SQL errors and SQL logging never show the values (answers, names).
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "hide_parameters": True}
+    # No pool_pre_ping (a round trip per request): extensions.tune_engine checks only
+    # connections that sat idle. pool_recycle replaces connections after 30 minutes, before
+    # a firewall or server timeout drops them.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, "pool_recycle": 1800}
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session

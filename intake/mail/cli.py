@@ -22,13 +22,12 @@ outbox_cli = AppGroup("outbox", help="The email outbox.")
 def outbox_send(limit: int) -> None:
     """Deliver the messages that are due, once."""
     total = outbox.RunResult()
+    batch = current_app.config["OUTBOX_BATCH_SIZE"]
     while total.claimed < limit:
-        result = outbox.deliver_due(min(20, limit - total.claimed))
+        result = outbox.deliver_due(min(batch, limit - total.claimed))
         if not result.claimed:
             break
-        total.sent += result.sent
-        total.retried += result.retried
-        total.failed += result.failed
+        total.add(result)
     click.echo(f"sent {total.sent}, to retry {total.retried}, failed {total.failed}")
 
 
@@ -40,7 +39,8 @@ def outbox_send(limit: int) -> None:
     help="Seconds between polls [default: OUTBOX_POLL_INTERVAL].",
 )
 def outbox_work(interval: float | None) -> None:
-    """Deliver continuously until SIGTERM or SIGINT (finishes the message in hand)."""
+    """Deliver continuously until SIGTERM or SIGINT (finishes the message in hand and puts
+    the rest of its batch back)."""
     interval = current_app.config["OUTBOX_POLL_INTERVAL"] if interval is None else interval
     stop = threading.Event()
 
@@ -53,7 +53,7 @@ def outbox_work(interval: float | None) -> None:
     logging.getLogger("intake.outbox").info("outbox worker delivers %s", _destination())
     while not stop.is_set():
         try:
-            result = outbox.deliver_due()
+            result = outbox.deliver_due(stop=stop.is_set)
         except Exception:  # a database hiccup must not end the worker
             db.session.rollback()
             logging.getLogger("intake.outbox").exception("outbox run failed")
