@@ -40,7 +40,7 @@ from tests.journeys import BACK_PAIN_SUITABLE, BOOKING  # noqa: E402
 
 CSRF_TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
 REFERENCE = re.compile(rb"DN-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}")
-HELLO_APP = """from flask import Flask
+HELLO_APP = """from flask import Flask, request
 
 app = Flask(__name__)
 
@@ -48,6 +48,11 @@ app = Flask(__name__)
 @app.get("/")
 def hello():
     return "Hello, World!"
+
+
+@app.post("/form")
+def form():
+    return f"Thanks, {request.form.get('name', '')}"
 """
 #: Request types, in journey order (the report's rows).
 KINDS = (
@@ -296,12 +301,12 @@ class Server:
         self.handle.close()
 
 
-def prepare_database(env: dict) -> None:
-    """Migrate and seed, as `make setup` does."""
+def prepare_database(env: dict, tree: Path = ROOT) -> None:
+    """Migrate and seed, as `make setup` does (with the code in `tree`)."""
     for command in (["db", "upgrade"], ["rules", "seed"]):
         done = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", *command],
-            cwd=ROOT,
+            cwd=tree,
             env=env,
             capture_output=True,
             text=True,

@@ -12,12 +12,11 @@ from typing import Any
 from flask import url_for
 
 from intake.models import Draft, Submission
-from intake.patient import submissions
+from intake.patient import rules_in_force, submissions
 from intake.patient.forms import step_fields
 from intake.screening import branching, questionnaire, summary
 from intake.screening.answers import first_unanswered_step, parse_step
 from intake.screening.facts import derive
-from intake.staff.rules import rulesets
 
 #: Draft.purpose of a questionnaire staff fill in to make a rule test case.
 TEST_CASE = "test_case"
@@ -47,13 +46,23 @@ def booking_detour(submission: Submission) -> str | None:
 
 
 class Journey:
-    """One patient's draft under the published rule set in force (raises NoRuleSet without one)."""
+    """One patient's draft under the published rule set in force (raises NoRuleSet without one).
 
-    def __init__(self, draft: Draft):
+    `version_id`: the id of the version in force when the caller already read it (see
+    `of`); otherwise it is read here."""
+
+    def __init__(self, draft: Draft, version_id: int | None = None):
         self.draft = draft
-        self.version = rulesets.current_version()
-        self.ruleset = rulesets.compiled(self.version)
+        self.version_id = rules_in_force.published_id() if version_id is None else version_id
+        self.ruleset = rules_in_force.compiled(self.version_id)
         self.min_age = self.ruleset.min_age_self_consent
+
+    @classmethod
+    def of(cls, draft_id: str | None) -> Journey:
+        """The journey of the live draft with this id: the draft and the id of the rules in
+        force come in one query (raises DraftMissing)."""
+        draft, version_id = submissions.draft_and_rules(draft_id)
+        return cls(draft, version_id)
 
     @property
     def for_test_case(self) -> bool:
@@ -178,4 +187,4 @@ class Journey:
 
     def complete(self, pain_band_cuts: tuple[int, int]) -> Submission:
         """Screen the finished draft and store it as a submission (see submissions.complete)."""
-        return submissions.complete(self.draft, self.version, pain_band_cuts)
+        return submissions.complete(self.draft, self.version_id, pain_band_cuts)

@@ -9,26 +9,19 @@ import secrets
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask import url_for
 from limits import parse_many
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 
 from intake.extensions import db, limiter
 from intake.mail import emails
-from intake.models import (
-    BookingRequest,
-    Draft,
-    ResumeToken,
-    RuleSetVersion,
-    Submission,
-    utcnow,
-)
-from intake.patient import results
+from intake.models import BookingRequest, Draft, ResumeToken, Submission, utcnow
+from intake.patient import results, rules_in_force
 from intake.screening import branching, questionnaire, rules
 from intake.screening.answers import first_unanswered_step, parse_step
-from intake.staff.rules.rulesets import compiled
 
 #: Reference characters: no 0/O, 1/I/L or other look-alikes.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -85,6 +78,27 @@ def start_draft(ttl_seconds: int) -> Draft:
 def get_draft(draft_id: str | None) -> Draft:
     """The live draft with this id; raises DraftMissing when it is gone or expired."""
     draft = db.session.get(Draft, draft_id) if isinstance(draft_id, str) else None
+    return _live(draft, draft_id)
+
+
+def draft_and_rules(draft_id: str | None) -> tuple[Draft, int | None]:
+    """The live draft with this id and the id of the rule set in force (None when nothing is
+    published), read in one query: a question page needs both on every request. Raises
+    DraftMissing when the draft is gone or expired."""
+    row = None
+    if isinstance(draft_id, str):
+        row = db.session.execute(_draft_and_rules_query(), {"draft_id": draft_id}).first()
+    return _live(row[0] if row else None, draft_id), row[1] if row else None
+
+
+@cache
+def _draft_and_rules_query() -> Select:
+    """Built once: making the statement costs more CPU than SQLite takes to run it."""
+    published = rules_in_force.published_id_column()
+    return select(Draft, published).where(Draft.id == bindparam("draft_id"))
+
+
+def _live(draft: Draft | None, draft_id: str | None) -> Draft:
     if draft is None or draft.completed_at is not None or draft.expires_at <= utcnow():
         raise DraftMissing(draft_id)
     return draft
@@ -127,9 +141,10 @@ def save_step(
     return answers, errors
 
 
-def complete(draft: Draft, version: RuleSetVersion, pain_band_cuts: tuple[int, int]) -> Submission:
-    """Screen a finished draft and store it as a submission; the draft is closed and emptied."""
-    ruleset = compiled(version)
+def complete(draft: Draft, version_id: int, pain_band_cuts: tuple[int, int]) -> Submission:
+    """Screen a finished draft with the published rule-set version `version_id` and store it
+    as a submission; the draft is closed and emptied."""
+    ruleset = rules_in_force.compiled(version_id)
     answers = branching.prune(draft.answers, ruleset.min_age_self_consent)
     missing = first_unanswered_step(answers, ruleset.min_age_self_consent)
     if missing is not None:
@@ -143,7 +158,7 @@ def complete(draft: Draft, version: RuleSetVersion, pain_band_cuts: tuple[int, i
         fired=[rule.to_dict() for rule in screening.fired],
         outcome=screening.outcome,
         questionnaire_version=questionnaire.VERSION,
-        ruleset_version_id=version.id,
+        ruleset_version_id=version_id,
     )
     db.session.add(submission)
     draft.completed_at = utcnow()

@@ -50,7 +50,7 @@ def _draft() -> Draft:
 
 
 def _journey() -> journey.Journey:
-    return journey.Journey(_draft())
+    return journey.Journey.of(session.get("draft_id"))
 
 
 def _journey_or_result() -> journey.Journey | Response:
@@ -83,6 +83,20 @@ def _end_patient_session(**carry: str) -> None:
 def _cleared() -> str:
     """What pages that showed answers or a result show once they are cleared from the device."""
     return render_template("patient/cleared.html")
+
+
+@bp.before_request
+def least_database_work() -> None:
+    """A POST commits once, near its end, and then reads back only what it wrote (the draft's
+    answers for the next page, a reference): the values in memory are those, so they are not
+    expired and read again after the commit. A GET only reads: on PostgreSQL its statements
+    run without a transaction, so no BEGIN and ROLLBACK round trips (each statement sees
+    committed data, as it would inside a READ COMMITTED transaction). SQLite opens no
+    transaction for reads in the first place."""
+    if request.method == "POST":
+        db.session().expire_on_commit = False
+    elif db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 @bp.after_request

@@ -170,7 +170,7 @@ def test_completing_screens_and_closes_the_draft(ctx):
     assert not trip.for_test_case
     submission = trip.complete(CUTS)
     assert submission.outcome == "suitable"
-    assert submission.ruleset_version_id == trip.version.id
+    assert submission.ruleset_version_id == trip.version_id
     assert draft.completed_at is not None and draft.answers == {}
 
 
