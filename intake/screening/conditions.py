@@ -11,7 +11,7 @@ A condition is JSON-able data, never code:
 A *fact* is an answer id, a derived fact or a score (``startback.risk``). Comparisons are
 strict: the number 1 never equals the text "1" or True, and a comparison on a fact that was not
 answered is false (so ``{"not": ...}`` of it is true). Conditions are compiled once into
-closures; ``explain`` re-walks a condition only for rules that fired.
+closures; so is ``explain``, which reports the facts behind a rule that fired.
 
 Each comparison operator is one entry of ``OPERATORS``: its words, the value it takes, the
 fact types it works on, how it evaluates (``build`` makes a closure specialised to the value)
@@ -31,6 +31,7 @@ from typing import Any
 
 Facts = Mapping[str, Any]
 Predicate = Callable[[Facts], bool]
+Explainer = Callable[[Facts], dict[str, Any]]
 
 #: Fact types of the data dictionary.
 BOOLEAN, NUMBER, TEXT, CHOICE, CHOICES, DATE = (
@@ -335,21 +336,41 @@ def _compile_comparison(cond: Mapping[str, Any]) -> Predicate:
     return op.build(name, value)
 
 
+def compile_explainer(cond: Mapping[str, Any]) -> Explainer:
+    """``explain`` for one well-formed condition, built once (``compile_ruleset`` does it per
+    rule): the predicates of its ``any`` groups are compiled here, not on every screening."""
+    if "all" in cond:
+        parts = tuple(compile_explainer(part) for part in cond["all"])
+        if len(parts) == 1:
+            return parts[0]
+
+        def explain_all(facts: Facts) -> dict[str, Any]:
+            found: dict[str, Any] = {}
+            for part in parts:
+                found.update(part(facts))
+            return found
+
+        return explain_all
+    if "any" in cond:
+        tried = tuple((compile_condition(part), compile_explainer(part)) for part in cond["any"])
+
+        def explain_any(facts: Facts) -> dict[str, Any]:
+            for holds, part in tried:
+                if holds(facts):
+                    return part(facts)
+            return {}
+
+        return explain_any
+    if "not" in cond:
+        names = tuple(referenced_facts(cond["not"]))
+        return lambda facts: {name: facts.get(name) for name in names}
+    name = cond["fact"]
+    return lambda facts: {name: facts.get(name)}
+
+
 def explain(cond: Mapping[str, Any], facts: Facts) -> dict[str, Any]:
     """The facts (with their values) that make a true condition true; for reporting only."""
-    if "all" in cond:
-        found: dict[str, Any] = {}
-        for part in cond["all"]:
-            found.update(explain(part, facts))
-        return found
-    if "any" in cond:
-        for part in cond["any"]:
-            if compile_condition(part)(facts):
-                return explain(part, facts)
-        return {}
-    if "not" in cond:
-        return {name: facts.get(name) for name in referenced_facts(cond["not"])}
-    return {cond["fact"]: facts.get(cond["fact"])}
+    return compile_explainer(cond)(facts)
 
 
 def referenced_facts(cond: Any) -> list[str]:

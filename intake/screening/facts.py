@@ -58,6 +58,39 @@ _MEDICATION_FLAGS = ("anticoagulant", "antiplatelet")
 _IMMUNE_MEDICINES = frozenset({"immunosuppressant", "oral_corticosteroid_long_term"})
 _AXSPA_ITEMS = QUESTIONS["axspa_checklist"].item_ids
 
+_REGIONS = frozenset({"pain_regions", *_REGION_OF})
+_MEDICINES = frozenset({"medication_classes", *_MEDICATION_FLAGS})
+#: Every fact `derive` may write, with the answers its value is worked out from (its own
+#: answer too where one can stand). A fact not listed is its answer, as given. An answer set
+#: holding none of a fact's inputs gives it the value an empty answer set gives it (the same
+#: minimum age): the impact preview relies on this to leave out stored answers a rule change
+#: cannot affect, and tests/screening/test_fact_inputs.py checks it on generated answers.
+#: Keep it in step with `derive`.
+INPUTS: dict[str, frozenset[str]] = {
+    "back_pain": _REGIONS,
+    "pain_region_count": _REGIONS,
+    "anticoagulant": _MEDICINES,
+    "antiplatelet": _MEDICINES,
+    "medication_classes": _MEDICINES,
+    "immunocompromised": _MEDICINES | {"immunocompromised"},
+    "rf_steroid_long_term": _REGIONS | _MEDICINES | {"rf_steroid_long_term"},
+    "rf_immunosuppressed": _REGIONS | _MEDICINES | {"immunocompromised", "rf_immunosuppressed"},
+    "axspa_duration_over_3m": _REGIONS | {"pain_duration", "axspa_duration_over_3m"},
+    "axspa_additional_criteria_count": _REGIONS
+    | {*_AXSPA_ITEMS, "axspa_additional_criteria_count"},
+    "guardian_consent_required": frozenset({"age", "guardian_consent_required"}),
+    "pregnancy_first_trimester": frozenset(
+        {"pregnant", "pregnancy_trimester", "pregnancy_first_trimester"}
+    ),
+}
+if not WORKED_OUT.issubset(INPUTS):
+    raise AssertionError("facts.INPUTS must list every derived fact")
+
+
+def inputs_of(fact: str) -> frozenset[str]:
+    """The answers a fact's value is worked out from (a plain answer: itself)."""
+    return INPUTS.get(fact) or frozenset({fact})
+
 
 def derive(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT) -> dict:
     """Answers plus the derived facts: one fact asked once gives the same facts in any form.

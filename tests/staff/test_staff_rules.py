@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from intake.extensions import db
 from intake.models import AuditEvent, RuleSetVersion, Submission, TestCase
 from intake.screening import rules, ruleset_format
-from intake.staff.rules import rulesets
+from intake.staff.rules import preview, rulesets
 from tests import journeys
 
 
@@ -389,7 +389,7 @@ def test_preview_of_many_submissions_is_fast_enough(app):
         for rule in data["rules"]:
             if rule["id"] == "anticoagulant":
                 rule["outcome"] = "not_advised"
-        result = rulesets.preview(data, None)
+        result = preview.preview(data, None)
         assert result.screened == 3000
         assert result.before["review"] == 3000 and result.after["not_advised"] == 3000
         assert len(result.changed) == 200  # listed up to 200

@@ -21,6 +21,7 @@ from intake.models import Draft, RuleSetDraft, RuleSetVersion, Submission, TestC
 from intake.patient import submissions
 from intake.screening import branching, rule_analysis, rules
 from intake.screening.ruleset_format import RULE_ID
+from intake.staff.rules import preview as impact_preview
 from intake.staff.rules import rulesets
 
 REVIEW_DATE_MESSAGE = "Enter a date like 2026-11-23"
@@ -131,7 +132,7 @@ class DraftReview:
     changes: rule_analysis.Diff
     results: list[rulesets.CaseResult]
     safety: list[str]
-    preview: rulesets.Preview | None
+    preview: impact_preview.Preview | None
 
     @property
     def failed(self) -> list[rulesets.CaseResult]:
@@ -151,7 +152,7 @@ def review_draft(draft: RuleSetDraft, *, preview: bool, limit: int | None) -> Dr
         changes=rule_analysis.diff(draft.based_on.data if draft.based_on else {}, draft.data),
         results=rulesets.run_test_cases(draft.data, _cuts()) if valid else [],
         safety=rulesets.safety_changes(rulesets.current_version().data, draft.data),
-        preview=rulesets.preview(draft.data, limit, _cuts()) if preview and valid else None,
+        preview=impact_preview.preview(draft.data, limit, _cuts()) if preview and valid else None,
     )
 
 

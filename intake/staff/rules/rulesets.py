@@ -1,12 +1,11 @@
-"""Staff operations on rule sets: the version in force, drafts, test cases, impact preview,
-publishing and restoring. Published versions are immutable; every change makes a new one."""
+"""Staff operations on rule sets: the version in force, drafts, test cases, publishing and
+restoring. Published versions are immutable; every change makes a new one. The impact preview
+is in `preview`."""
 
 from __future__ import annotations
 
 import copy
 import itertools
-import time
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,14 +36,14 @@ def current_version() -> RuleSetVersion:
 
 
 @lru_cache(maxsize=32)
-def _compiled(version_id: int, number: int) -> rules.RuleSet:
+def _compiled(database: str, version_id: int, number: int) -> rules.RuleSet:  # one per database
     version = db.session.get(RuleSetVersion, version_id)
     return rules.compile_ruleset(version.data)
 
 
 def compiled(version: RuleSetVersion) -> rules.RuleSet:
     """The compiled rule set of a version; versions are immutable, so this is cached."""
-    return _compiled(version.id, version.number)
+    return _compiled(str(db.engine.url), version.id, version.number)
 
 
 def seed_default() -> RuleSetVersion | None:
@@ -61,7 +60,7 @@ def seed_default() -> RuleSetVersion | None:
     return version
 
 
-# --- Drafts, test cases, preview, publishing ------------------------------------------------
+# --- Drafts, test cases, publishing ---------------------------------------------------------
 
 
 class PublishRefused(ValueError):
@@ -291,68 +290,6 @@ def seed_test_cases() -> int:
         )
         added += 1
     return added
-
-
-@dataclass
-class Preview:
-    """Outcome counts before and after a change, over recent submissions."""
-
-    screened: int
-    before: Counter
-    after: Counter
-    changed: list[tuple[Submission, str, str]]
-    seconds: float
-
-
-def preview(
-    data: Mapping[str, Any], limit: int | None = 1000, pain_band_cuts=(4, 6), show: int = 200
-) -> Preview:
-    """Re-screen the last `limit` submissions (None: all) with the published rules and with
-    `data`; count outcomes before and after and list the submissions that change."""
-    started = time.perf_counter()
-    after_rules = rules.compile_ruleset(data)
-    current = current_version()
-    before_rules = compiled(current)
-    query = select(
-        Submission.id, Submission.answers, Submission.outcome, Submission.ruleset_version_id
-    ).order_by(Submission.id.desc())
-    if limit is not None:
-        query = query.limit(limit)
-    before: Counter = Counter()
-    after: Counter = Counter()
-    changed_ids: list[tuple[int, str, str]] = []
-    screened = 0
-    rows = db.session.execute(query.execution_options(yield_per=2000))
-    for submission_id, answers, stored, version_id in rows:
-        # Screened by the rules in force: the stored outcome is what they give (same cuts).
-        if version_id == current.id and stored in rules.OUTCOMES:
-            old = stored
-        else:
-            old = rules.screen(answers, before_rules, pain_band_cuts=pain_band_cuts).outcome
-        new = rules.screen(answers, after_rules, pain_band_cuts=pain_band_cuts).outcome
-        before[old] += 1
-        after[new] += 1
-        screened += 1
-        if old != new:
-            changed_ids.append((submission_id, old, new))
-    shown = changed_ids[:show]
-    by_id = (
-        {
-            s.id: s
-            for s in db.session.scalars(
-                select(Submission).where(Submission.id.in_([i for i, _, _ in shown]))
-            )
-        }
-        if shown
-        else {}
-    )
-    return Preview(
-        screened=screened,
-        before=before,
-        after=after,
-        changed=[(by_id[i], old, new) for i, old, new in shown],
-        seconds=time.perf_counter() - started,
-    )
 
 
 def publish(
