@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +65,12 @@ class Submission(db.Model):
     """A completed, screened questionnaire: answers, scores, fired rules and the outcome."""
 
     __tablename__ = "submissions"
+    __table_args__ = (
+        # the staff list's outcome filter counts from it without reading the rows (issue 16)
+        Index("ix_submissions_outcome_id", "outcome", "id"),
+        # the dashboard reads recent requests' outcomes from it as one range of ids
+        Index("ix_submissions_id_outcome", "id", "outcome"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: opaque random id; the session holds it so the patient can see their result
@@ -75,7 +81,7 @@ class Submission(db.Model):
     scores: Mapped[dict[str, Any]] = mapped_column(JSONType)
     #: the fired rules with their messages and evidence, most severe first
     fired: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
-    outcome: Mapped[str] = mapped_column(String(20), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
     questionnaire_version: Mapped[str] = mapped_column(String(32))
     ruleset_version_id: Mapped[int] = mapped_column(ForeignKey("ruleset_versions.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
@@ -91,7 +97,16 @@ class BookingRequest(db.Model):
     """A patient's request for an appointment, one per submission."""
 
     __tablename__ = "booking_requests"
-    __table_args__ = (UniqueConstraint("submission_id"),)
+    __table_args__ = (
+        UniqueConstraint("submission_id"),
+        # the staff list, newest first, paged by (created_at, id) cursors; dates filter on it;
+        # with submission_id, the dashboard joins a date range to outcomes from indexes alone
+        Index(
+            "ix_booking_requests_created_at_id_submission_id", "created_at", "id", "submission_id"
+        ),
+        # the same, by status ("new" on the dashboard and the list's status filter)
+        Index("ix_booking_requests_status_created_at_id", "status", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
@@ -105,10 +120,56 @@ class BookingRequest(db.Model):
     consent_privacy: Mapped[bool] = mapped_column(default=False)
     consent_contact: Mapped[bool] = mapped_column(default=False)
     #: new → contacted → booked | declined → closed
-    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="booking")
+
+
+def _trigram_index(name: str, expression, label: str) -> Index:
+    """A PostgreSQL GIN trigram index, so `expression LIKE '%…%'` is found without reading
+    the table (staff search, intake/staff/requests/finding.py). SQLite has no such index and
+    does without: search there reads the table, which a clinic's few thousand rows allow."""
+    return Index(
+        name,
+        expression.label(label),
+        postgresql_using="gin",
+        postgresql_ops={label: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+
+
+_trigram_index("ix_booking_requests_name_trgm", func.lower(BookingRequest.name), "name_lower")
+_trigram_index("ix_booking_requests_email_trgm", func.lower(BookingRequest.email), "email_lower")
+_trigram_index(
+    "ix_booking_requests_phone_trgm",
+    func.replace(BookingRequest.phone, text("'+'"), text("''")),
+    "phone_digits",
+)
+_trigram_index("ix_submissions_reference_trgm", func.lower(Submission.reference), "reference_lower")
+
+
+@event.listens_for(db.metadata, "before_create")
+def _trigram_ready(target, connection, **kw) -> None:
+    """`create_all` on PostgreSQL: install pg_trgm if missing (in `public`, so it outlives any
+    other schema), and put its schema on this transaction's search path for its operator class.
+    The migration that adds the indexes does the same."""
+    if connection.dialect.name != "postgresql":
+        return
+    schema_of = (
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+    )
+    schema = connection.exec_driver_sql(schema_of).scalar()
+    if schema is None:
+        public = connection.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = 'public'")
+        in_public = " SCHEMA public" if public.scalar() else ""
+        connection.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS pg_trgm{in_public}")
+        schema = connection.exec_driver_sql(schema_of).scalar()
+    connection.execute(
+        text(
+            "SELECT set_config('search_path', current_setting('search_path') || ', ' || :s, true)"
+        ),
+        {"s": schema},
+    )
 
 
 class OutboxMessage(db.Model):

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+import datetime as dt
+
+from flask import current_app, flash, redirect, render_template, url_for
 from markupsafe import Markup
 
 from intake.extensions import db
 from intake.mail import outbox
-from intake.models import OutboxMessage
+from intake.models import OutboxMessage, utcnow
 from intake.screening import questionnaire
 from intake.screening.outcomes import OUTCOME_TEXT
 from intake.screening.rules import OUTCOMES
 from intake.staff.blueprint import bp
 from intake.staff.dashboard import charts, stats
-from intake.staff.requests import bookings
+from intake.staff.requests import finding
 
 
 @bp.get("/")
 def dashboard():
     """Counts and charts: requests per week by outcome, the funnel, where drafts stop."""
+    new_count = finding.count_new()
+    return render_template(
+        "staff/dashboard/index.html",
+        new_count=new_count,
+        new_words=finding.in_words(new_count),
+        **_charts(current_app.config["UNBOOKED_RETENTION_DAYS"]),
+    )
+
+
+def _charts(funnel_days: int) -> dict:
+    """The charts and their tables. The funnel covers the days unbooked questionnaires are
+    kept (UNBOOKED_RETENTION_DAYS), so its three counts cover the same days."""
     weeks, counts = stats.weekly_outcomes()
-    funnel = stats.funnel()
+    funnel = stats.funnel(since=utcnow() - dt.timedelta(days=funnel_days))
     abandoned = stats.abandoned_by_step()
     abandoned_rows = [("Before the first page", abandoned.get(None, 0))] + [
         (step.title, abandoned.get(step.id, 0)) for step in questionnaire.STEPS
@@ -28,20 +42,22 @@ def dashboard():
     series = [
         charts.Series(o, OUTCOME_TEXT[o].label, counts[o], charts.COLOURS[o]) for o in OUTCOMES
     ]
-    return render_template(
-        "staff/dashboard/index.html",
-        new_count=bookings.count_new(),
-        weekly=Markup(charts.stacked_bars("Booking requests per week, by outcome", weeks, series)),
-        weekly_rows=[(week, [counts[o][i] for o in OUTCOMES]) for i, week in enumerate(weeks)],
-        funnel=Markup(charts.horizontal_bars("Started, completed, booking requested", funnel)),
-        funnel_rows=funnel,
-        abandoned=Markup(
+    funnel_title = f"Started, completed, booking requested: the last {funnel_days} days"
+    return {
+        "weekly": Markup(
+            charts.stacked_bars("Booking requests per week, by outcome", weeks, series)
+        ),
+        "weekly_rows": [(week, [counts[o][i] for o in OUTCOMES]) for i, week in enumerate(weeks)],
+        "funnel_days": funnel_days,
+        "funnel": Markup(charts.horizontal_bars(funnel_title, funnel)),
+        "funnel_rows": funnel,
+        "abandoned": Markup(
             charts.horizontal_bars(
                 "Unfinished questionnaires by last page saved", abandoned_rows, colour="#7a4a00"
             )
         ),
-        abandoned_rows=abandoned_rows,
-    )
+        "abandoned_rows": abandoned_rows,
+    }
 
 
 @bp.get("/outbox")

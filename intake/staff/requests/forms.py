@@ -40,7 +40,14 @@ def filter_fields(
         return [str(raw.get(key, ""))[:100]]
 
     return [
-        FieldView("q", "q", "text", "Reference, name or email", values=value("q")),
+        FieldView(
+            "q",
+            "q",
+            "text",
+            "Reference, name or email",
+            hint="Or part of a phone number, such as 07412 or +44 7412",
+            values=value("q"),
+        ),
         FieldView(
             "outcome",
             "outcome",

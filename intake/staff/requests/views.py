@@ -3,7 +3,7 @@ and notes."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from intake.extensions import db
@@ -12,39 +12,37 @@ from intake.models import BookingRequest
 from intake.screening import summary
 from intake.screening.rules import OUTCOMES
 from intake.staff.blueprint import bp
-from intake.staff.requests import bookings
+from intake.staff.requests import bookings, export, finding, paging
 from intake.staff.requests.forms import NoteForm, filter_fields
 from intake.web import form_page, page_number
 
 
 @bp.get("/requests")
 def list_requests():
-    """Booking requests, newest first: filter, search, page."""
-    filters, errors = bookings.RequestFilter.from_args(request.args)
-    page = page_number()
-    items, pages = bookings.page_of(filters.query(), page)
+    """Booking requests, newest first: filter, search, page (by cursor links, or a number)."""
+    filters, errors = finding.RequestFilter.from_args(request.args)
+    position = paging.Position.from_args(request.args, page_number())
+    page = paging.find_page(filters, position, bookings.PAGE_SIZE)
     fields = filter_fields(request.args, errors, OUTCOMES, bookings.STATUSES)
     return render_template(
         "staff/requests/list.html",
-        items=items,
+        page=page,
         filters=filters,
         fields=fields,
         errors=[f for f in fields if f.error],
-        page=min(page, pages),
-        pages=pages,
-        new_count=bookings.count_new(),
-        statuses=bookings.STATUSES,
+        total_words=finding.in_words(page.total, page.cap),
+        new_words=finding.in_words(page.new_count),
     )
 
 
 @bp.get("/requests.csv")
 def export_requests():
-    """The filtered requests as CSV (audited)."""
-    filters, _ = bookings.RequestFilter.from_args(request.args)
-    csv_text = bookings.export(filters)
+    """The filtered requests as CSV, audited first, then streamed as they are read."""
+    filters, _ = finding.RequestFilter.from_args(request.args)
+    export.start(filters)
     db.session.commit()
     return Response(
-        csv_text,
+        stream_with_context(export.csv_chunks(filters)),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=booking-requests.csv"},
     )
