@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import http.cookies
+import io
 import os
 import re
 import secrets
@@ -24,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -71,6 +73,20 @@ KINDS = (
 
 class JourneyError(Exception):
     """A response the journey did not expect."""
+
+
+def unpack(rev: str, folder: Path) -> Path:
+    """The files of commit `rev` in `folder`, for benches that compare against an earlier commit
+    (git archive: the repository is left untouched)."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", rev], capture_output=True, check=False
+    )
+    if archive.returncode:
+        raise SystemExit(f"git archive {rev} failed: {archive.stderr.decode()}")
+    folder.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
 
 
 def free_port() -> int:

@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.journey import free_port  # noqa: E402
+from bench.journey import free_port, unpack  # noqa: E402
 from tests.journeys import BACK_PAIN_SUITABLE, BOOKING, FIBROMYALGIA, SPORTS_INJURY  # noqa: E402
 from tests.servers import wait_for_port  # noqa: E402
 
@@ -266,18 +266,6 @@ def app_server(tmp: Path, source: Path) -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(timeout=10)
-
-
-def unpack(rev: str, folder: Path) -> Path:
-    """The files of commit `rev` in `folder` (git archive: the repository is left untouched)."""
-    folder.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", rev], capture_output=True, check=False
-    )
-    if archive.returncode:
-        raise SystemExit(f"git archive {rev} failed: {archive.stderr.decode()}")
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return folder
 
 
 def measure(source: Path, old: bool, tmp: Path, shots: Path | None) -> list[Walk]:

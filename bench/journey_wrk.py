@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from journey import HELLO_APP, Client, Server, prepare_database, token  # noqa: E402
+from journey import HELLO_APP, Client, Server, prepare_database, token, unpack  # noqa: E402
 
 from tests.journeys import BACK_PAIN_SUITABLE  # noqa: E402
 
@@ -160,18 +160,6 @@ def wrk(
         got["max"],
         got["status"] + got["socket"],
     )
-
-
-def unpack(rev: str, folder: Path) -> Path:
-    """The files of commit `rev` in `folder`."""
-    folder.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", rev], capture_output=True, check=False
-    )
-    if archive.returncode:
-        raise SystemExit(f"git archive {rev} failed: {archive.stderr.decode()}")
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return folder
 
 
 def app_server(

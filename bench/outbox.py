@@ -38,7 +38,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -46,7 +45,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
-from io import BytesIO
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -55,6 +53,7 @@ from aiosmtpd.controller import Controller
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.journey import unpack  # noqa: E402
 from tests.smtp import free_port  # noqa: E402
 
 PG_DATABASE = "intake_bench_outbox"
@@ -199,19 +198,6 @@ def expected(database_url: str) -> set[tuple[str, str]]:
 
 
 # Workers -----------------------------------------------------------------------------------
-
-
-def unpack(rev: str, folder: Path) -> Path:
-    """The files of commit `rev` in `folder` (git archive: the repository is left untouched)."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", rev], capture_output=True, check=False
-    )
-    if archive.returncode:
-        raise SystemExit(f"git archive {rev} failed: {archive.stderr.decode()}")
-    folder.mkdir(parents=True)
-    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
-        tar.extractall(folder, filter="data")
-    return folder
 
 
 def cpu_seconds(pid: int) -> float:
