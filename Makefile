@@ -67,9 +67,10 @@ admin: setup
 	$(FLASK) staff create "$(EMAIL)" --role admin
 
 # After changing a pin in requirements.in or requirements-dev.in: lock both again, with hashes.
+# The lock files never name this machine's package mirrors: pip reads those from its own config.
 # `make lock UPGRADE=--upgrade` also moves every unpinned dependency to its newest release.
 PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
-	--allow-unsafe --strip-extras $(UPGRADE)
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(UPGRADE)
 lock: $(BIN)/activate
 	$(BIN)/pip install --quiet pip-tools==7.6.2
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
