@@ -61,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
 
     from intake import hardening
     from intake.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from intake.followup import models as _followup_models  # noqa: F401 (its tables)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))

@@ -27,6 +27,13 @@ def _cuts(value: str) -> tuple[int, int]:
     return low, high
 
 
+def _weeks(value: str) -> tuple[int, ...]:
+    weeks = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+    if not weeks or weeks[0] < 1:
+        raise ValueError("FOLLOWUP_SCHEDULE takes weeks after the first appointment, like 2,6,12")
+    return weeks
+
+
 def _list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -86,6 +93,14 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         "Days screenings without a booking request, and questionnaire stats, are kept",
     ),
     "OUTBOX_RETENTION_DAYS": (30, _int, "Days copies of sent or failed emails are kept"),
+    "FOLLOWUP_SCHEDULE": (
+        (2, 6, 12),
+        _weeks,
+        "Weeks after the first appointment that follow-up questions are sent (comma list)",
+    ),
+    "FOLLOWUP_REMINDER_DAYS": (3, _int, "Days after a follow-up email that one reminder goes"),
+    "FOLLOWUP_LAST_WINDOW_DAYS": (28, _int, "Days the last follow-up's link works"),
+    "FOLLOWUP_SEND_HOUR": (9, _int, "Hour of the day (UTC) follow-ups are due on their day"),
     "RATELIMIT_STORAGE_URI": (
         "memory://",
         str,

@@ -6,7 +6,18 @@ import datetime as dt
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, func, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -122,6 +133,15 @@ class BookingRequest(db.Model):
     #: new → contacted → booked | declined → closed
     status: Mapped[str] = mapped_column(String(20), default="new")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: the patient ticked "send me a few short questions after treatment" (unticked by default)
+    followup_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: the PSFS baseline, asked only of those who opt in: up to 3 activities the problem makes
+    #: hard, each rated 0 (unable) to 10 (as before): [{"activity": "…", "score": 4}, …]
+    psfs_baseline: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    #: given by staff when they mark the request booked; follow-ups are due counted from it
+    first_appointment_on: Mapped[dt.date | None]
+    #: the patient stopped follow-up emails (one-step unsubscribe); honoured at once
+    followups_stopped_at: Mapped[dt.datetime | None]
 
     submission: Mapped[Submission] = relationship(back_populates="booking")
 
