@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import subprocess
+import sys
 
 import flask_migrate
 import pytest
@@ -249,3 +251,36 @@ def test_every_revision_downgrades_and_upgrades_one_step(app):
             flask_migrate.upgrade(revision=revision)
             assert current_revision() == revision
         assert_matches_models(app)
+
+
+def test_postgresql_offline_sql_builds_the_models_schema(pg_url, tmp_path):
+    """`flask db upgrade --sql` (for a DBA to review and run) writes a script that, run on an
+    empty PostgreSQL database, gives the head revision and the models' schema."""
+    schema = f"intake_offline_{os.getpid()}"
+    with postgres_schema(schema) as url:
+        env = dict(os.environ, DATABASE_URL=url, FLASK_DEBUG="1", FLASK_APP="wsgi")
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "db", "upgrade", "--sql"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "CREATE EXTENSION IF NOT EXISTS pg_trgm" in result.stdout
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            # an operator's search path: the app's schema, then public (where pg_trgm is)
+            connection.exec_driver_sql(f"SET search_path TO {schema}, public")
+            connection.exec_driver_sql(result.stdout)
+        engine.dispose()
+        app = create_app(
+            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "MAIL_DIR": str(tmp_path / "mail")}
+        )
+        with app.app_context():
+            assert current_revision() == script().get_current_head()
+            assert tables() == set(db.metadata.tables)
+            assert_matches_models(app)
+            db.session.remove()
+            db.engine.dispose()

@@ -15,7 +15,7 @@ Revises: a41c7d2e9b10
 Create Date: 2026-12-02 15:00:00.000000
 
 """
-from alembic import op
+from alembic import context, op
 
 
 # revision identifiers, used by Alembic.
@@ -36,9 +36,14 @@ _EXTENSION_SCHEMA = (
 )
 
 
-def _trigram_schema() -> str:
+def _trigram_schema() -> str | None:
     """Install pg_trgm if missing (in `public` when it exists, so a dropped schema never takes
-    it along); returns the schema it is in."""
+    it along); returns the schema it is in. Offline (`flask db upgrade --sql`) there is no
+    database to ask: the script installs it where the search path says and names the operator
+    class unqualified (None)."""
+    if context.is_offline_mode():
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+        return None
     bind = op.get_bind()
     schema = bind.exec_driver_sql(_EXTENSION_SCHEMA).scalar()
     if schema is None:
@@ -65,16 +70,15 @@ def upgrade():
         'booking_requests',
         ['status', 'created_at', 'id'],
     )
-    if op.get_bind().dialect.name == 'postgresql':
+    if op.get_context().dialect.name == 'postgresql':
         schema = _trigram_schema()
+        ops = f'{schema}.gin_trgm_ops' if schema else 'gin_trgm_ops'
         for name, table, expression in TRIGRAM_INDEXES:
-            op.execute(
-                f'CREATE INDEX {name} ON {table} USING gin ({expression} {schema}.gin_trgm_ops)'
-            )
+            op.execute(f'CREATE INDEX {name} ON {table} USING gin ({expression} {ops})')
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'postgresql':
+    if op.get_context().dialect.name == 'postgresql':
         for name, _, _ in reversed(TRIGRAM_INDEXES):
             op.execute(f'DROP INDEX IF EXISTS {name}')
     op.drop_index('ix_booking_requests_status_created_at_id', table_name='booking_requests')
