@@ -84,15 +84,19 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """The patient journey, the staff area, the rules desk and the health check."""
+    from intake.fhir import views as _fhir_views  # noqa: F401 (adds staff routes)
+    from intake.followup.views import bp as followup_bp
     from intake.ops.health import bp as ops_bp
     from intake.patient.views import bp as patient_bp
     from intake.staff.accounts import views as _accounts_views  # noqa: F401 (adds routes)
     from intake.staff.blueprint import bp as staff_bp
     from intake.staff.dashboard import views as _dashboard_views  # noqa: F401 (adds routes)
+    from intake.staff.outcomes import views as _outcomes_views  # noqa: F401 (adds routes)
     from intake.staff.requests import views as _requests_views  # noqa: F401 (adds routes)
     from intake.staff.rules.views import bp as rules_bp
 
     app.register_blueprint(patient_bp)
+    app.register_blueprint(followup_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(rules_bp)
     app.register_blueprint(ops_bp)

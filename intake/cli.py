@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask
 
 from intake import retention
+from intake.fhir.cli import export_cli
+from intake.followup.cli import followups_cli
 from intake.mail.cli import outbox_cli
 from intake.ops.doctor import doctor_command
 from intake.patient.cli import questionnaire_cli
@@ -17,6 +19,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(rules_cli)
     app.cli.add_command(questionnaire_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(followups_cli)
+    app.cli.add_command(export_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(retention.purge_command)
     app.cli.add_command(doctor_command)

@@ -25,9 +25,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 #: A request id from the proxy is kept when it looks like one (nginx's $request_id, a UUID).
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 #: The query string of a request line (the staff search puts names and emails there) and the
-#: token of a "come back later" link (it opens a patient's answers).
+#: token of a "come back later" link (it opens a patient's answers), and those of follow-up and
+#: unsubscribe links (a follow-up's path and all that follows it goes: "/followup/<token>").
 _QUERY = re.compile(r"\?.*?(?=\s+HTTP/\S+$)|\?\S*")
-_RESUME_TOKEN = re.compile(r"(/resume/)[^\s?]+")
+_RESUME_TOKEN = re.compile(r"(/resume/|/followup/(?:stop/)?)[^\s?]+")
 #: werkzeug colours request lines with ANSI escapes, noise in a log file or JSON
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -1,6 +1,8 @@
 """Data retention: `flask --app wsgi purge` deletes what the clinic no longer needs to keep.
 
-- Booking requests older than RETENTION_DAYS go, with their screening, notes and emails.
+- Booking requests older than RETENTION_DAYS go, with their screening, notes, emails and
+  follow-ups (with their links; deleted here, not left to ON DELETE CASCADE, which SQLite
+  honours only with a pragma this app does not set).
 - Screenings never followed by a booking request go after UNBOOKED_RETENTION_DAYS.
 - An unfinished questionnaire loses its answers as soon as it expires (DRAFT_TTL after its
   last save); the rest of the row (dates and the last page saved, which feed the dashboard's
@@ -30,6 +32,7 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from intake.audit import audit
 from intake.extensions import db
+from intake.followup.models import FollowUp, FollowUpLink
 from intake.models import (
     BookingRequest,
     Draft,
@@ -50,6 +53,8 @@ BATCH = 500
 LABELS = {
     "booking_requests": "booking requests past RETENTION_DAYS",
     "notes": "staff notes on those requests",
+    "followups": "follow-ups of those requests (with their answers)",
+    "followup_links": "links of those follow-ups",
     "submissions": "screenings (of those requests, and never booked)",
     "unbooked_submissions": "  of which never booked, past UNBOOKED_RETENTION_DAYS",
     "emails": "email copies (of those requests, or sent/failed past OUTBOX_RETENTION_DAYS)",
@@ -66,6 +71,8 @@ class PurgePlan:
 
     booking_ids: list[int] = field(default_factory=list)
     note_ids: list[int] = field(default_factory=list)
+    followup_ids: list[int] = field(default_factory=list)
+    followup_link_ids: list[int] = field(default_factory=list)
     submission_ids: list[int] = field(default_factory=list)
     unbooked_submission_ids: list[int] = field(default_factory=list)
     email_ids: list[int] = field(default_factory=list)
@@ -79,6 +86,8 @@ class PurgePlan:
         return {
             "booking_requests": len(self.booking_ids),
             "notes": len(self.note_ids),
+            "followups": len(self.followup_ids),
+            "followup_links": len(self.followup_link_ids),
             "submissions": len(self.submission_ids),
             "unbooked_submissions": len(self.unbooked_submission_ids),
             "emails": len(self.email_ids),
@@ -105,6 +114,13 @@ def plan(config: dict[str, Any], now: dt.datetime | None = None) -> PurgePlan:
     result.booking_ids = _ids(old_bookings.order_by(BookingRequest.id))
     result.note_ids = _ids(
         select(Note.id).where(Note.booking_request_id.in_(old_bookings)).order_by(Note.id)
+    )
+    old_followups = select(FollowUp.id).where(FollowUp.booking_request_id.in_(old_bookings))
+    result.followup_ids = _ids(old_followups.order_by(FollowUp.id))
+    result.followup_link_ids = _ids(
+        select(FollowUpLink.id)
+        .where(FollowUpLink.followup_id.in_(old_followups))
+        .order_by(FollowUpLink.id)
     )
     booked_submissions = _ids(
         select(BookingRequest.submission_id).where(BookingRequest.created_at < booking_cutoff)
@@ -220,6 +236,8 @@ def _delete(model: Any, ids: Sequence) -> None:
 def execute(found: PurgePlan) -> None:
     """Delete and empty the planned rows, children first. Flushes; the caller commits."""
     _delete(Note, found.note_ids)
+    _delete(FollowUpLink, found.followup_link_ids)
+    _delete(FollowUp, found.followup_ids)
     _delete(OutboxMessage, found.email_ids)
     _delete(TestCase, found.test_case_ids)
     _delete(BookingRequest, found.booking_ids)

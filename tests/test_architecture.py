@@ -80,6 +80,33 @@ print(len({core!r}))
     assert done.stdout.strip() == str(len(core))
 
 
+def test_the_followup_core_imports_without_flask_or_sqlalchemy():
+    """The follow-up measures and the report's statistics are pure too (issue 12)."""
+    pure = ["intake.followup.measures", "intake.followup.stats"]
+    assert all(name in MODULES for name in pure)
+    script = f"""
+import importlib, sys
+blocked = ("flask", "werkzeug", "sqlalchemy", "flask_sqlalchemy", "flask_wtf", "wtforms",
+           "jinja2", "markupsafe")
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in blocked:
+            raise ImportError(f"{{name}} is not allowed in the follow-up core")
+        return None
+sys.meta_path.insert(0, Refuse())
+for name in {pure!r}:
+    importlib.import_module(name)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in blocked)
+assert not loaded, loaded
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
 def test_no_import_cycles():
     """Module-level imports between intake modules form no cycle (a package imports its parts)."""
     graph = {name: _module_level_imports(name, path) for name, path in MODULES.items()}

@@ -265,6 +265,9 @@ def targets(fuzz: Fuzz) -> list[Target]:
     all_known.update(known)
     all_names.update(["status", "body", "password", "email", "csrf_token", "next"])
     all_known.update(["contacted", "booked", "declined", "closed", "new", STAFF_PASSWORD])
+    # the status form of a contacted or booked request (request 1 is new)
+    all_names.update(["first_appointment_on", "treated"])
+    all_known.update(["finished", "not_treated", "2026-11-23", "23/11/2026", "31/02/2026"])
     for target in found:
         if not target.names:
             target.names = sorted(all_names)

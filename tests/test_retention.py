@@ -214,6 +214,8 @@ def test_every_purge_is_audited_with_its_counts(app, data):
         assert event.details == {
             "booking_requests": 1,
             "notes": 1,
+            "followups": 0,
+            "followup_links": 0,
             "submissions": 2,
             "unbooked_submissions": 1,
             "emails": 8,

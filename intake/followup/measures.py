@@ -256,14 +256,16 @@ class Baseline:
         return MEDICINE_BAND_LEAST.get(self.medicine_band or "", 0) > 0
 
 
-def condition_group(answers: Mapping[str, Any]) -> str:
+def condition_group(answers: Mapping[str, Any], scores: Mapping[str, Any] | None = None) -> str:
     """The report's condition group of an intake: a sport injury first, then fibromyalgia or
-    widespread pain (diagnosed, or the ACR 2016 criteria met), then back pain, else other."""
+    widespread pain (diagnosed, or the ACR 2016 criteria met), then back pain, else other.
+    `scores`: the submission's stored scores, when at hand (ACR 2016 is not worked out again)."""
     if answers.get("pain_onset") == "sport":
         return "sport_injury"
     if answers.get("fibromyalgia_diagnosed") is True:
         return "widespread_pain"
-    acr = compute_scores(answers).get("acr2016")
+    stored = scores is not None and "acr2016" in scores
+    acr = scores["acr2016"] if stored else compute_scores(answers).get("acr2016")
     if isinstance(acr, dict) and acr.get("criteria_met"):
         return "widespread_pain"
     if screening_facts.derive(answers).get("back_pain"):
@@ -272,9 +274,11 @@ def condition_group(answers: Mapping[str, Any]) -> str:
 
 
 def baseline_of(
-    answers: Mapping[str, Any], psfs_baseline: Sequence[Mapping[str, Any]] | None = None
+    answers: Mapping[str, Any],
+    psfs_baseline: Sequence[Mapping[str, Any]] | None = None,
+    scores: Mapping[str, Any] | None = None,
 ) -> Baseline:
-    """The baseline of one patient: their intake answers and PSFS activities from booking."""
+    """The baseline of one patient: intake answers, PSFS from booking, stored scores if any."""
     activities = tuple(
         (str(item.get("activity", "")), int_in(item.get("score"), 0, 10))
         for item in (psfs_baseline or [])
@@ -285,7 +289,7 @@ def baseline_of(
     values.pop("pgic", None)
     values.pop("sport_return", None)
     values["medicine_days"] = MEDICINE_BAND_LEAST.get(band) if band else None
-    group = condition_group(answers)
+    group = condition_group(answers, scores)
     return Baseline(
         values=values,
         psfs_activities=activities,
@@ -298,9 +302,7 @@ def baseline_of(
 
 def _peg(answers: Mapping[str, Any]) -> float | None:
     items = [int_in(answers.get(key), 0, 10) for key in PEG_ITEMS]
-    if any(item is None for item in items):
-        return None
-    return round(sum(items) / 3, 2)  # type: ignore[arg-type]
+    return None if None in items else round(sum(items) / 3, 2)  # type: ignore[arg-type]
 
 
 def _psfs_mean(scores: Sequence[int | None]) -> float | None:
@@ -348,12 +350,24 @@ def responder(measure: str, before: Any, after: Any) -> bool | None:
     raise KeyError(measure)
 
 
+def psfs_pair(baseline: Baseline, ratings: Any) -> tuple[float | None, float | None]:
+    """The PSFS means at baseline and at a follow-up over the activities rated both times."""
+    pairs = zip(
+        baseline.psfs_activities, ratings if isinstance(ratings, list) else [], strict=False
+    )
+    both = [(b, int_in(a, 0, 10)) for (_, b), a in pairs]
+    both = [(b, a) for b, a in both if b is not None and a is not None]
+    return _psfs_mean([b for b, _ in both]), _psfs_mean([a for _, a in both])
+
+
 def changes(baseline: Baseline, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Per measure: the value before and after, and whether it is a meaningful change."""
     after = measure_values(answers)
     result = {}
     for measure in MEASURES:
         before = baseline.values.get(measure)
+        if measure == "psfs":
+            before, after["psfs"] = psfs_pair(baseline, answers.get(PSFS))
         result[measure] = {
             "before": before,
             "after": after[measure],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -12,9 +13,12 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from intake.extensions import db
+from intake.followup import schedule
 from intake.mail import outbox
 
 outbox_cli = AppGroup("outbox", help="The email outbox.")
+#: Seconds between the worker's runs of the follow-up schedule (one worker is enough).
+FOLLOWUP_EVERY = 60
 
 
 @outbox_cli.command("send")
@@ -40,7 +44,8 @@ def outbox_send(limit: int) -> None:
 )
 def outbox_work(interval: float | None) -> None:
     """Deliver continuously until SIGTERM or SIGINT (finishes the message in hand and puts
-    the rest of its batch back)."""
+    the rest of its batch back). About once a minute it also queues the follow-up emails that
+    are due (intake/followup/schedule.py)."""
     interval = current_app.config["OUTBOX_POLL_INTERVAL"] if interval is None else interval
     stop = threading.Event()
 
@@ -51,7 +56,11 @@ def outbox_work(interval: float | None) -> None:
     signal.signal(signal.SIGINT, request_stop)
     click.echo(f"outbox worker started (poll every {interval:g}s)")
     logging.getLogger("intake.outbox").info("outbox worker delivers %s", _destination())
+    followups_next = 0.0
     while not stop.is_set():
+        if time.monotonic() >= followups_next:
+            followups_next = time.monotonic() + FOLLOWUP_EVERY
+            _run_followups()
         try:
             result = outbox.deliver_due(stop=stop.is_set)
         except Exception:  # a database hiccup must not end the worker
@@ -61,6 +70,18 @@ def outbox_work(interval: float | None) -> None:
         if result.claimed == 0:
             stop.wait(interval)
     click.echo("outbox worker stopped")
+
+
+def _run_followups() -> None:
+    """Queue the follow-up emails that are due; a failure is logged and tried next minute."""
+    try:
+        counts = schedule.run_due()
+    except Exception:  # a database hiccup must not end the worker
+        db.session.rollback()
+        logging.getLogger("intake.followup").exception("follow-up run failed")
+        return
+    if counts.sent or counts.reminded or counts.missed or counts.failed:
+        logging.getLogger("intake.followup").info("follow-up run: %s", counts)
 
 
 def _destination() -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
+from intake.followup import links
+from intake.followup.models import FollowUp
 from intake.mail import outbox
 from intake.models import BookingRequest, Draft, OutboxMessage
 from intake.patient import availability
@@ -94,4 +98,38 @@ def queue_resume_link(draft: Draft, email: str, link: str, hours: int) -> Outbox
         subject=f"Your link to carry on – {current_app.config['CLINIC_NAME']}",
         text_body=render_template("mail/resume.txt", **context),
         html_body=render_template("mail/resume.html", **context),
+    )
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for an email, under BASE_URL: works with or without a request."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc or "localhost", script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def queue_followup(followup: FollowUp, token: str, *, reminder: bool = False) -> OutboxMessage:
+    """Queue a follow-up email or its reminder (intake/followup/schedule.py): who it is from,
+    the link, until when it works, and the unsubscribe link. No name and no health detail."""
+    booking = followup.booking
+    clinic = current_app.config["CLINIC_NAME"]
+    last_day = followup.expires_at - dt.timedelta(days=1)  # the last whole day it works
+    context = {
+        "clinic_name": clinic,
+        "reminder": reminder,
+        "link": public_url("followup.answer", token=token),
+        "until": f"{last_day:%A} {last_day.day} {last_day:%B %Y}",
+        "unsubscribe_link": public_url(
+            "followup.unsubscribe", token=links.unsubscribe_token(booking)
+        ),
+    }
+    return outbox.enqueue(
+        kind="followup_reminder" if reminder else "followup",
+        recipients=[booking.email],
+        subject=f"{'Reminder: a' if reminder else 'A'} few short questions from {clinic}",
+        text_body=render_template("mail/followup.txt", **context),
+        html_body=render_template("mail/followup.html", **context),
+        booking_request_id=booking.id,
     )

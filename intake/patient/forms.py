@@ -3,7 +3,8 @@ request and "save for later" forms (Flask-WTF)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -26,6 +27,10 @@ from intake.screening import questionnaire as q
 from intake.screening.answers import form_values
 from intake.screening.branching import FOLLOW_UPS
 
+#: The follow-up choice (issue 12): separate from the consents a request needs, never ticked.
+FOLLOWUP_CONSENT = (
+    "Send me a few short questions after treatment so the clinic can see how it's going"
+)
 #: BookingForm fields that are not rendered through the field macro.
 _NOT_SHOWN = frozenset({"website", "csrf_token"})
 
@@ -76,6 +81,11 @@ class BookingForm(FlaskForm):
         description="The clinic may contact me by email or phone about this request",
         validators=[DataRequired("Confirm that the clinic may contact you")],
     )
+    followup_consent = BooleanField(
+        "Questions after treatment",
+        description=FOLLOWUP_CONSENT,
+        validators=[Optional()],
+    )
     #: The honeypot: hidden from people (the `honeypot` macro), filled in by bots.
     website = StringField("Leave this empty")
 
@@ -103,9 +113,28 @@ class BookingForm(FlaskForm):
         """What to keep of a form sent with errors: every field people fill in (perhaps none)."""
         return {"form": {key: formdata.getlist(key) for key in formdata if key not in _NOT_SHOWN}}
 
-    def field_views(self) -> list[FieldView]:
-        """The fields people fill in, in order: not the honeypot or the CSRF token."""
-        return [wtf_field(field) for field in self if field.name not in _NOT_SHOWN]
+    def field_views(self, followup_weeks: Sequence[int] = ()) -> list[FieldView]:
+        """The fields people fill in, in order: not the honeypot or the CSRF token. The
+        follow-up choice says what it involves (`followup_weeks`: FOLLOWUP_SCHEDULE)."""
+        views = [wtf_field(field) for field in self if field.name not in _NOT_SHOWN]
+        for view in views:
+            if view.name == "followup_consent":
+                view.choices[0].hint = followup_hint(followup_weeks)
+        return views
+
+
+def followup_hint(weeks: Sequence[int]) -> str:
+    """What saying yes to follow-up questions involves, with the weeks they come at."""
+    when = ""
+    if weeks:
+        numbers = [str(w) for w in weeks]
+        listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1])
+        listed += f" and {numbers[-1]}" if len(numbers) > 1 else ""
+        when = f", about {listed} weeks after your first appointment"
+    return (
+        f"We will email you a link to a few short questions{when}. There is no login. "
+        "You can stop them at any time with one button. Your care is the same either way."
+    )
 
 
 class SaveForLaterForm(FlaskForm):
@@ -226,4 +255,76 @@ def step_fields(
         view.follow_up = follow_up
         view.hidden = question not in shown
         views.append(view)
+    return views
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+#: The PSFS at booking (Stratford 1995; clinical.md §11): up to 3 activities, each rated 0-10.
+PSFS_ACTIVITIES = 3
+PSFS_ACTIVITY_MAX = 60
+PSFS_SCALE_HINT = "0 means unable to do it, 10 means able to do it as well as before the problem."
+
+
+def _first(raw: Mapping[str, list[str]], name: str) -> str:
+    values = raw.get(name) or [""]
+    return strip(values[0]) if isinstance(values[0], str) else ""
+
+
+def parse_psfs(raw: Mapping[str, list[str]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The activities and ratings sent (in order, blanks left out) and the errors by field:
+    an activity needs a rating and a rating an activity."""
+    items: list[dict[str, Any]] = []
+    errors: dict[str, str] = {}
+    for n in range(1, PSFS_ACTIVITIES + 1):
+        activity, score = _first(raw, f"activity_{n}"), _first(raw, f"score_{n}")
+        if len(activity) > PSFS_ACTIVITY_MAX:
+            errors[f"activity_{n}"] = f"Use {PSFS_ACTIVITY_MAX} characters or fewer"
+        elif _CONTROL.search(activity):  # a text box cannot send these: not typed by a person
+            errors[f"activity_{n}"] = "Use letters, numbers and punctuation only"
+        elif score and not activity:
+            errors[f"activity_{n}"] = f"Name activity {n}, the one you rated, like walking the dog"
+        if score and not (score.isascii() and score.isdigit() and int(score) <= 10):
+            errors[f"score_{n}"] = "Select a number from 0 to 10"
+        elif activity and not score:
+            errors[f"score_{n}"] = f"Select a number from 0 to 10 for activity {n}"
+        if activity and score and not errors.keys() & {f"activity_{n}", f"score_{n}"}:
+            items.append({"activity": activity, "score": int(score)})
+    if not items and not errors:
+        errors["activity_1"] = "Name at least one activity, or choose to skip this"
+    return items, errors
+
+
+def psfs_fields(raw: Mapping[str, list[str]], errors: Mapping[str, str]) -> list[FieldView]:
+    """The PSFS page's fields: for each activity, its name and its 0-10 rating."""
+    views = []
+    for n in range(1, PSFS_ACTIVITIES + 1):
+        views.append(
+            FieldView(
+                id=f"activity_{n}",
+                name=f"activity_{n}",
+                kind="text",
+                label=f"Activity {n}",
+                hint="For example: walking to the shops, lifting my child, running"
+                if n == 1
+                else "",
+                error=errors.get(f"activity_{n}", ""),
+                values=[_first(raw, f"activity_{n}")],
+                max_length=PSFS_ACTIVITY_MAX,
+                optional=n > 1,
+            )
+        )
+        views.append(
+            FieldView(
+                id=f"score_{n}",
+                name=f"score_{n}",
+                kind="scale",
+                label=f"Activity {n}: how well can you do it today?",
+                hint=PSFS_SCALE_HINT,
+                error=errors.get(f"score_{n}", ""),
+                values=[_first(raw, f"score_{n}")],
+                choices=[ChoiceView(str(v), str(v)) for v in range(11)],
+                layout="numbers",
+                optional=n > 1,
+            )
+        )
     return views

@@ -316,8 +316,39 @@ def request_booking(submission: Submission, details: Mapping[str, Any]) -> Booki
         message=details.get("message") or "",
         consent_privacy=bool(details.get("consent_privacy")),
         consent_contact=bool(details.get("consent_contact")),
+        followup_consent=details.get("followup_consent") is True,
     )
     db.session.add(booking)
     db.session.flush()
     emails.queue_booking_emails(booking)
     return booking
+
+
+def booking_for_psfs(booking_id: Any) -> BookingRequest | None:
+    """The request whose PSFS page this session may show: one that opted in to follow-up and
+    has not answered or skipped it yet (None otherwise)."""
+    if type(booking_id) is not int:
+        return None
+    booking = db.session.get(BookingRequest, booking_id)
+    if booking is None or not booking.followup_consent or booking.psfs_baseline is not None:
+        return None
+    return booking
+
+
+def store_psfs(booking: BookingRequest, activities: list[dict[str, Any]]) -> None:
+    """The PSFS baseline (an empty list: skipped); what was held for the page goes."""
+    booking.psfs_baseline = [
+        {"activity": str(item["activity"]), "score": int(item["score"])} for item in activities
+    ]
+    booking.submission.held_booking = None
+
+
+def hold_psfs(booking: BookingRequest, raw: Mapping[str, list[str]]) -> None:
+    """The PSFS page as last sent with errors, shown again by the GET it redirects to."""
+    booking.submission.held_booking = {"psfs": {key: list(raw[key])[:1] for key in raw}}
+
+
+def held_psfs(booking: BookingRequest) -> dict[str, list[str]] | None:
+    """What hold_psfs kept, or None."""
+    held = booking.submission.held_booking
+    return held.get("psfs") if isinstance(held, dict) else None

@@ -22,14 +22,27 @@ from werkzeug.wrappers import Response
 from intake.extensions import db, limiter
 from intake.models import Draft, Submission
 from intake.patient import journey, results, submissions
-from intake.patient.forms import BookingForm, SaveForLaterForm
+from intake.patient.forms import (
+    PSFS_ACTIVITIES,
+    BookingForm,
+    SaveForLaterForm,
+    parse_psfs,
+    psfs_fields,
+)
 from intake.web import form_page
 
 bp = Blueprint("patient", __name__)
 log = logging.getLogger("intake.patient")
 
 #: What the patient journey keeps in the session (an opaque id each; never answers).
-PATIENT_KEYS = ("draft_id", "submission", "sent_reference", "cleared")
+PATIENT_KEYS = (
+    "draft_id",
+    "submission",
+    "sent_reference",
+    "sent_followup",
+    "psfs_booking",
+    "cleared",
+)
 
 
 def _patient_limit() -> str:
@@ -72,7 +85,7 @@ def _submission() -> Submission | None:
     return submissions.get_submission(session.get("submission"))
 
 
-def _end_patient_session(**carry: str) -> None:
+def _end_patient_session(**carry: object) -> None:
     """Forget the patient's answers and result on this device (perhaps a waiting-room tablet);
     `carry` keeps a value for the next page only. A staff login in the same browser stays."""
     for key in PATIENT_KEYS:
@@ -296,7 +309,7 @@ def booking() -> Response | tuple[str, int] | str:
 
 
 def _booking_page(submission: Submission, form: BookingForm) -> tuple[str, int] | str:
-    fields = form.field_views()
+    fields = form.field_views(current_app.config["FOLLOWUP_SCHEDULE"])
     return form_page(
         "patient/booking.html",
         [f for f in fields if f.error],
@@ -310,12 +323,51 @@ def _booking_page(submission: Submission, form: BookingForm) -> tuple[str, int] 
 def _send_booking(submission: Submission, details: dict) -> Response:
     """Store the request and queue its emails, then end the patient's session on this device:
     only the confirmation is left to show, once."""
-    submissions.request_booking(submission, details)
+    booking = submissions.request_booking(submission, details)
     submission.held_booking = None
     submissions.revoke_patient_token(submission)
     db.session.commit()
     log.info("booking requested submission=%s", submission.id)
+    if booking.followup_consent and booking.psfs_baseline is None:
+        # the PSFS page comes first; it finds the request by this id, for that page only
+        _end_patient_session(psfs_booking=booking.id)
+        return redirect(url_for(".booking_activities"))
     _end_patient_session(sent_reference=submission.reference)
+    return redirect(url_for(".booking_sent"))
+
+
+#: The PSFS page's fields.
+PSFS_NAMES = [
+    f"{kind}_{n}" for n in range(1, PSFS_ACTIVITIES + 1) for kind in ("activity", "score")
+]
+
+
+@bp.route("/booking/activities", methods=["GET", "POST"])
+@questionnaire_limit
+def booking_activities() -> Response | tuple[str, int] | str:
+    """For those who opted in to follow-up, after the request is stored: up to 3 activities
+    the problem makes hard, each rated 0-10 (the PSFS baseline), or skip. Then the
+    confirmation. A page sent with errors is held and shown again by a redirect."""
+    booking = submissions.booking_for_psfs(session.get("psfs_booking"))
+    if booking is None:  # done, skipped, or never asked: what is left is the confirmation
+        session.pop("psfs_booking", None)
+        return redirect(url_for(".booking_sent"))
+    if request.method == "GET":
+        held = submissions.held_psfs(booking)
+        errors = parse_psfs(held)[1] if held is not None else {}
+        fields = psfs_fields(held or {}, errors)
+        return form_page("patient/activities.html", [f for f in fields if f.error], fields=fields)
+    raw = {name: request.form.getlist(name) for name in PSFS_NAMES}
+    skip = request.form.get("action") == "skip"
+    activities, errors = ([], {}) if skip else parse_psfs(raw)
+    if errors:
+        submissions.hold_psfs(booking, raw)
+        db.session.commit()
+        return redirect(url_for(".booking_activities"))
+    submissions.store_psfs(booking, activities)
+    db.session.commit()
+    log.info("psfs baseline %s booking=%s", "skipped" if skip else "given", booking.id)
+    _end_patient_session(sent_reference=booking.submission.reference, sent_followup=True)
     return redirect(url_for(".booking_sent"))
 
 
@@ -323,8 +375,9 @@ def _send_booking(submission: Submission, details: dict) -> Response:
 def booking_sent() -> Response | str:
     """Confirmation with the reference, shown once: a refresh or Back finds it cleared."""
     reference = session.pop("sent_reference", None)
+    followup = session.pop("sent_followup", False)
     if reference is not None:
-        return render_template("patient/sent.html", reference=reference)
+        return render_template("patient/sent.html", reference=reference, followup=followup)
     submission = _submission()
     if submission is not None and submission.booking is None:
         return redirect(url_for(".booking"))  # nothing was sent (a filled-in honeypot)

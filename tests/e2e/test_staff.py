@@ -3,6 +3,7 @@ and change a rule threshold, see a test case refuse it, fix the test and publish
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -75,8 +76,15 @@ def test_staff_filter_open_change_status_and_export(staff_page: Page, new_contex
     screenshot(page, "request")
     page.get_by_role("button", name="Mark as contacted").click()
     expect(page.get_by_role("heading", name="Status: contacted")).to_be_visible()
+    page.get_by_role("button", name="Mark as booked").click()  # without its date: refused
+    expect(page.locator("#first_appointment_on-error")).to_contain_text(
+        "Enter the date of the first appointment"
+    )
+    day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=7)
+    page.get_by_label("First appointment date").fill(day.isoformat())
     page.get_by_role("button", name="Mark as booked").click()
     expect(page.get_by_role("heading", name="Status: booked")).to_be_visible()
+    expect(page.get_by_text(f"First appointment: {day:%a %d %b %Y}")).to_be_visible()
     page.get_by_label("Add a note").fill("Booked for Monday 10:00.")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator(".note").last).to_contain_text("Booked for Monday 10:00.")

@@ -245,4 +245,5 @@ def test_booking_form_shows_every_field_but_the_honeypot(ctx):
         "message",
         "consent_privacy",
         "consent_contact",
+        "followup_consent",
     ]

@@ -46,7 +46,7 @@ def test_every_staff_endpoint_refuses_without_login(app):
     client = app.test_client()
     checked = 0
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC or rule.endpoint.startswith("patient."):
+        if rule.endpoint in PUBLIC or rule.endpoint.startswith(("patient.", "followup.")):
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(_url_for_rule(rule), method=method)
@@ -364,8 +364,10 @@ def test_status_workflow(app, staff_client):
     refused = staff_client.post(url, data={"status": "booked"})
     assert refused.status_code == 422
     assert "A request that is new cannot become booked" in refused.text
+    day = str(utcnow().date() + dt.timedelta(days=3))
     for status in ("contacted", "booked", "closed"):
-        assert staff_client.post(url, data={"status": status}).status_code == 302
+        form = {"status": status, "first_appointment_on": day, "treated": "finished"}
+        assert staff_client.post(url, data=form).status_code == 302
     with app.app_context():
         assert db.session.get(BookingRequest, request_id).status == "closed"
         changes = [
@@ -376,8 +378,8 @@ def test_status_workflow(app, staff_client):
         ]
     assert changes == [
         {"old": "new", "new": "contacted"},
-        {"old": "contacted", "new": "booked"},
-        {"old": "booked", "new": "closed"},
+        {"old": "contacted", "new": "booked", "first_appointment_on": day},
+        {"old": "booked", "new": "closed", "treated": "finished", "followups_cancelled": 0},
     ]
 
 

@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from markupsafe import Markup
 
 from intake.extensions import db
+from intake.followup import timeline
 from intake.mail import outbox
 from intake.models import OutboxMessage, utcnow
 from intake.screening import questionnaire
@@ -26,6 +27,7 @@ def dashboard():
         "staff/dashboard/index.html",
         new_count=new_count,
         new_words=finding.in_words(new_count),
+        followups_to_look=timeline.unseen_flag_count(),
         **_charts(current_app.config["UNBOOKED_RETENTION_DAYS"]),
     )
 

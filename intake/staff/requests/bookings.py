@@ -29,15 +29,21 @@ class WorkflowError(ValueError):
     """A status change the workflow does not allow."""
 
 
-def change_status(booking: BookingRequest, status: str) -> str:
-    """Move a request along the workflow (audited); returns the old status.
-
-    Raises WorkflowError when the workflow does not allow it.
-    """
+def check_change(booking: BookingRequest, status: str) -> None:
+    """Raise WorkflowError unless the workflow lets the request become `status`."""
     if status not in TRANSITIONS.get(booking.status, ()):
         raise WorkflowError(f"A request that is {booking.status} cannot become {status}")
+
+
+def change_status(booking: BookingRequest, status: str, **details: object) -> str:
+    """Move a request along the workflow (audited, with `details`); returns the old status.
+
+    Raises WorkflowError when the workflow does not allow it. (The status form goes through
+    appointments.py: booking takes the first appointment date, closing asks about treatment.)
+    """
+    check_change(booking, status)
     old, booking.status = booking.status, status
-    audit("change_status", f"booking_request:{booking.id}", old=old, new=status)
+    audit("change_status", f"booking_request:{booking.id}", old=old, new=status, **details)
     return old
 
 

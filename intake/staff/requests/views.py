@@ -7,12 +7,13 @@ from flask import Response, flash, redirect, render_template, request, stream_wi
 from flask_login import current_user
 
 from intake.extensions import db
+from intake.followup import timeline
 from intake.forms import FieldView, wtf_field
 from intake.models import BookingRequest
 from intake.screening import summary
 from intake.screening.rules import OUTCOMES
 from intake.staff.blueprint import bp
-from intake.staff.requests import bookings, export, finding, paging
+from intake.staff.requests import appointments, bookings, export, finding, paging
 from intake.staff.requests.forms import NoteForm, filter_fields
 from intake.web import form_page, page_number
 
@@ -57,11 +58,18 @@ def show_request(request_id: int):
     return _request_page(booking, NoteForm())
 
 
-def _request_page(booking: BookingRequest, note_form: NoteForm, status_error: str = ""):
+def _request_page(
+    booking: BookingRequest,
+    note_form: NoteForm,
+    status_error: str = "",
+    problem: appointments.FieldError | None = None,
+):
     note_field = wtf_field(note_form.body)
+    status_fields = appointments.fields(booking, request.form, problem)
     errors = [note_field] if note_field.error else []
     if status_error:
         errors.append(FieldView("status", "status", "text", "Status", error=status_error))
+    errors += [f for f in status_fields.values() if f.error]
     return form_page(
         "staff/requests/show.html",
         errors,
@@ -73,20 +81,39 @@ def _request_page(booking: BookingRequest, note_form: NoteForm, status_error: st
         note_field=note_field,
         next_statuses=bookings.TRANSITIONS[booking.status],
         status_error=status_error,
+        status_fields=status_fields,
+        followup=timeline.panel(booking),
     )
 
 
 @bp.post("/requests/<int:request_id>/status")
 def change_status(request_id: int):
-    """Move a request along new → contacted → booked | declined → closed."""
+    """Move a request along new → contacted → booked | declined → closed. Booked takes the
+    first appointment date; closing a booked one asks whether the patient was treated."""
     booking = db.get_or_404(BookingRequest, request_id)
-    status = request.form.get("status", "")
     try:
-        bookings.change_status(booking, status)
+        status = appointments.change_status(booking, request.form)
+    except appointments.FieldError as error:
+        return _request_page(booking, NoteForm(), problem=error)
     except bookings.WorkflowError as error:
         return _request_page(booking, NoteForm(), status_error=str(error))
     db.session.commit()
     flash(f"Status changed to {status}.")
+    return redirect(url_for(".show_request", request_id=booking.id))
+
+
+@bp.post("/requests/<int:request_id>/appointment")
+def change_appointment(request_id: int):
+    """Change a booked request's first appointment date; its unsent follow-ups move with it."""
+    booking = db.get_or_404(BookingRequest, request_id)
+    try:
+        changed = appointments.reschedule(booking, request.form)
+    except appointments.FieldError as error:
+        return _request_page(booking, NoteForm(), problem=error)
+    except bookings.WorkflowError as error:
+        return _request_page(booking, NoteForm(), status_error=str(error))
+    db.session.commit()
+    flash("First appointment changed." if changed else "The first appointment was already then.")
     return redirect(url_for(".show_request", request_id=booking.id))
 
 
