@@ -62,7 +62,12 @@ def export_fhir(since: dt.date, output: Path | None) -> None:
     )
     db.session.commit()
     if output is None:
-        count = _write(sys.stdout, start)
+        try:
+            count = _write(sys.stdout, start)
+        except BrokenPipeError:  # the reader stopped early (`| head`): nothing is wrong
+            # Point stdout at nothing, so the interpreter's final flush does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
     else:
         partial = output.with_name(f".{output.name}.partial")
         try:
