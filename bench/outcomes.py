@@ -1,7 +1,7 @@
 """The staff outcomes report (issue 12) over N patients with three follow-ups each.
 
 Run: .venv/bin/python bench/outcomes.py [--n 10000] [--runs 10] [--databases sqlite,postgresql]
-                                        [--postgres-url URL] [--keep]
+                                        [--postgres-url URL] [--keep] [--unstored]
 
 For each database (SQLite in a temporary folder; PostgreSQL in its own database,
 intake_bench_outcomes on 127.0.0.1 unless --postgres-url names another, dropped afterwards
@@ -10,7 +10,9 @@ unless --keep) it creates the schema, publishes the default rules and bulk-inser
 screened questionnaires (bench/screening.py's generator, so branching and outcomes are
 realistic), PSFS activities for 70 %, first appointments over the last year; and 3 follow-ups
 each (2, 6 and 12 weeks: 3N rows), about three in four answered with plausible answers
-(tests/followup/outcome_data.py), the rest missed or still open, flags as the measures give.
+(tests/followup/outcome_data.py), the rest missed or still open, flags and stored results
+(intake/followup/results.py) as answering gives them; --unstored leaves the results out, as for
+follow-ups answered before results were stored, which the report works out again.
 
 Then, logged in as staff through the Flask test client, it times GET /staff/outcomes and GET
 /staff/outcomes.csv --runs times each after one warm-up, and prints p50/p95 in ms, the SQL
@@ -39,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from intake import create_app  # noqa: E402
 from intake.extensions import db  # noqa: E402
-from intake.followup import measures  # noqa: E402
+from intake.followup import measures, results  # noqa: E402
 from intake.followup.models import FollowUp  # noqa: E402
 from intake.models import BookingRequest, Submission  # noqa: E402
 from intake.screening import questionnaire, rules  # noqa: E402
@@ -69,7 +71,7 @@ def _insert(table, rows: list[dict]) -> None:
         db.session.execute(table.insert(), rows[start : start + BATCH])
 
 
-def seed(n: int) -> int:
+def seed(n: int, stored: bool = True) -> int:
     """N patients with 3 follow-ups each; returns the number of follow-ups."""
     rng = random.Random(SEED)
     today = dt.date.today()
@@ -136,6 +138,7 @@ def seed(n: int) -> int:
                     "answered_at": due + dt.timedelta(days=2) if reply else None,
                     "answers": reply,
                     "flags": measures.flags(baseline, reply) if reply else [],
+                    "results": results.of(baseline, reply) if reply and stored else None,
                     "flags_seen_at": None,
                     "held": None,
                 }
@@ -191,7 +194,7 @@ def ensure_database(url: str, drop: bool = False) -> None:
     engine.dispose()
 
 
-def run(label: str, url: str, n: int, runs: int) -> bool:
+def run(label: str, url: str, n: int, runs: int, stored: bool = True) -> bool:
     app = create_app(
         {
             "TESTING": True,
@@ -207,13 +210,14 @@ def run(label: str, url: str, n: int, runs: int) -> bool:
         auth.create_user(STAFF_EMAIL, STAFF_PASSWORD, "staff")
         db.session.commit()
         started = time.perf_counter()
-        count = seed(n)
+        count = seed(n, stored)
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(sa.text("VACUUM ANALYZE"))
         print(
             f"\n{label}: {n:,} patients, {count:,} follow-ups seeded in "
-            f"{time.perf_counter() - started:.1f} s",
+            f"{time.perf_counter() - started:.1f} s"
+            + ("" if stored else " (no stored results: all worked out again)"),
             flush=True,
         )
         counter = QueryCounter(db.engine)
@@ -250,19 +254,23 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--unstored", action="store_true", help="seed follow-ups without stored results"
+    )
     args = parser.parse_args()
     ok = True
     for database in args.databases.split(","):
         if database == "sqlite":
             folder = Path(tempfile.mkdtemp(prefix="outcomes-bench-"))
             try:
-                ok &= run("SQLite", f"sqlite:///{folder / 'bench.db'}", args.n, args.runs)
+                url = f"sqlite:///{folder / 'bench.db'}"
+                ok &= run("SQLite", url, args.n, args.runs, not args.unstored)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
         elif database == "postgresql":
             ensure_database(args.postgres_url)
             try:
-                ok &= run("PostgreSQL", args.postgres_url, args.n, args.runs)
+                ok &= run("PostgreSQL", args.postgres_url, args.n, args.runs, not args.unstored)
             finally:
                 if not args.keep:
                     ensure_database(args.postgres_url, drop=True)

@@ -49,6 +49,9 @@ class FollowUp(db.Model):
     answered_at: Mapped[dt.datetime | None]
     #: the patient's answers, keyed as measures.ANSWER_IDS
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    #: what the answers showed against the patient's baseline (results.of), stored when they
+    #: were given; None for follow-ups answered before results were stored (worked out again)
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     #: what a clinician should look at (measures.FLAG_TEXT keys); empty when nothing
     flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     #: when staff marked the flags as seen

@@ -3,30 +3,29 @@ patients whose follow-up answers reach the meaningful change of the measure behi
 time point (weeks after the first appointment), overall, by condition group and by screening
 outcome; the patients' own view (PGIC) beside it; the response rate of each time point.
 
-How it stays fast (bench/outcomes.py: 10,000 patients, 30,000 follow-ups): three queries read
-only the columns needed (the patients who answered, with their intake answers and outcome; the
-answered follow-ups' answers; follow-up counts by time point and status, counted in SQL). Each
-patient's baseline is worked out once, each follow-up's values once, and the rest is counting.
+How it stays fast (bench/outcomes.py: 10,000 patients, 30,000 follow-ups): each follow-up's
+result against the patient's baseline is worked out once, when the patient answers, and stored
+with it (results.py); the report reads a few fields of each (picked out by the database, one
+query: report_data.py), counts them, and counts the follow-ups by time point and status in SQL.
+Only follow-ups without a current stored result are worked out again from the answers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, case, func, literal, literal_column, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import case, func, literal_column, select
 
 from intake.extensions import db
-from intake.followup import measures, stats
+from intake.followup import measures, report_data, results, stats
 from intake.followup.models import FollowUp
-from intake.models import BookingRequest, Submission
-from intake.screening import questionnaire
+from intake.followup.report_data import INTAKE_KEYS  # noqa: F401 (read by the tests here)
+from intake.models import BookingRequest
 from intake.screening.outcomes import OUTCOME_TEXT
-from intake.screening.scoring.fibromyalgia import ACR2016_SSS_ITEMS
 
 #: The screening outcomes the report compares; a booked patient with any other outcome (seen
 #: after a doctor's advice, say) counts under "other".
@@ -47,23 +46,6 @@ POPULATION_WORDS = {
     "chronic": "Pain for more than 12 weeks, or fibromyalgia or widespread pain",
     "takes_pain_medicine": "Patients who took pain medicine at intake",
 }
-#: Every intake answer measures.baseline_of reads, so the report reads only these: the pain
-#: items, medicine days, duration and onset, and what the condition group needs (fibromyalgia,
-#: the pain map, the ACR 2016 symptom items). tests/followup/test_report.py checks it.
-INTAKE_KEYS = (
-    measures.NPRS_NOW,
-    *measures.PEG_ITEMS,
-    "pain_medication_days",
-    "pain_duration",
-    "pain_onset",
-    "fibromyalgia_diagnosed",
-    "pain_regions",
-    *questionnaire.QUESTIONS["pain_map"].item_ids,
-    *ACR2016_SSS_ITEMS,
-    "symptoms_3_months",
-)
-
-
 PGIC_LABEL = "Patients' own view: much or very much improved (PGIC)"
 
 
@@ -150,19 +132,15 @@ class Report:
     answered: int
 
 
-@dataclass
-class _Patient:
-    baseline: measures.Baseline
-    outcome: str
-    #: weeks -> the answers of the latest answered follow-up at that time point
-    answers: dict[int, dict[str, Any]] = field(default_factory=dict)
+#: (claim id, "pgic" or "measure", breakdown, group, weeks) -> [met, counted]
+_Tallies = dict[tuple[str, str, str, str, int], list[int]]
 
 
 def build(filters: ReportFilter, schedule: Sequence[int]) -> Report:
     """The report over the patients the filter selects (FOLLOWUP_SCHEDULE gives the weeks)."""
-    patients = _patients(filters)
-    weeks = sorted(set(schedule) | {w for p in patients.values() for w in p.answers})
-    tallies = _tally(patients.values())
+    with report_data.cycle_collector_paused():
+        tallies, seen, patients = _count(filters)
+    weeks = sorted(set(schedule) | seen)
     claims = [_claim_report(claim, weeks, tallies) for claim in measures.CLAIMS]
     opted_in = db.session.scalar(
         select(func.count())
@@ -173,148 +151,63 @@ def build(filters: ReportFilter, schedule: Sequence[int]) -> Report:
             *filters.conditions(),
         )
     )
-    return Report(filters, weeks, claims, _response(filters, weeks), opted_in, len(patients))
+    return Report(filters, weeks, claims, _response(filters, weeks), opted_in, patients)
 
 
-def _intake_columns() -> tuple[Any, Any, Any]:
-    """(the intake answers baseline_of reads, as a JSON array in INTAKE_KEYS order; whether
-    the stored scores have ACR 2016; whether its criteria were met) as SQL: the database picks
-    the few answers out, so Python decodes a short array, not every answer (bench/outcomes.py).
-    Other databases read the whole answers (a dict) and the stored scores."""
-    keys = INTAKE_KEYS
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite":
-        paths = [literal(f"$.{key}") for key in keys]
-        return (
-            type_coerce(func.json_extract(Submission.answers, *paths), JSON),
-            func.json_type(Submission.scores, "$.acr2016").is_not(None),
-            func.json_extract(Submission.scores, "$.acr2016.criteria_met"),
-        )
-    if dialect == "postgresql":
-        answers, scores = (
-            type_coerce(Submission.answers, JSONB),
-            type_coerce(Submission.scores, JSONB),
-        )
-        return (
-            type_coerce(func.jsonb_build_array(*(answers[key] for key in keys)), JSON),
-            scores.has_key("acr2016"),
-            scores[("acr2016", "criteria_met")].astext,
-        )
-    return Submission.answers, literal(False), Submission.scores
+def _count(filters: ReportFilter) -> tuple[_Tallies, set[int], int]:
+    """The tallies, the time points answered and the patients who answered; the rows read are
+    gone when it returns."""
+    rows, patients = report_data.answered(filters.conditions())
+    latest = _latest(rows)
+    return _tally(latest.values()), {weeks for _, weeks in latest}, len(patients)
 
 
-def _baseline(picked: Any, has_acr: Any, acr_met: Any, psfs: Any) -> measures.Baseline:
-    """A patient's baseline from what _intake_columns read."""
-    psfs = psfs if isinstance(psfs, list) else None
-    if isinstance(picked, dict):  # the whole answers, and the stored scores
-        return measures.baseline_of(picked, psfs, acr_met if isinstance(acr_met, dict) else None)
-    values = picked if isinstance(picked, list) else []
-    answers = dict(zip(INTAKE_KEYS, values, strict=False))  # a missing answer reads as None
-    scores = None
-    if has_acr:
-        met = acr_met in (1, True, "true")
-        scores = {"acr2016": {"criteria_met": met}}
-    return measures.baseline_of(answers, psfs, scores)
+def _latest(rows: report_data.Rows) -> dict[tuple[int, int], list[Any]]:
+    """(request, weeks) -> the row of the latest answered follow-up there."""
+    latest: dict[tuple[int, int], list[Any]] = {}
+    for row in rows:
+        key = (row[0], row[1])
+        if key in latest and _answered_order(row) < _answered_order(latest[key]):
+            continue  # answered twice at one time point: the later answer counts
+        latest[key] = row
+    return latest
 
 
-def _rows(columns: list[Any], is_json: list[bool], build: Any) -> list[Any]:
-    """The rows of `build(select(...))` over `columns`. SQLite and PostgreSQL send them as one
-    JSON array of arrays (json_group_array / json_agg), decoded in one call: per-row decoding
-    and row handling were most of the report's time. Other databases send rows."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite":
-        items = [func.json(c) if j else c for c, j in zip(columns, is_json, strict=True)]
-        aggregate = func.json_group_array(func.json_array(*items))
-    elif dialect == "postgresql":
-        aggregate = func.json_agg(func.json_build_array(*columns))
-    else:
-        return list(db.session.execute(build(select(*columns))))
-    return db.session.scalar(build(select(type_coerce(aggregate, JSON)))) or []
+def _answered_order(row: list[Any]) -> tuple[str, int]:
+    return str(row[2] or ""), row[3]
 
 
-def _patients(filters: ReportFilter) -> dict[int, _Patient]:
-    """Everyone with an answered follow-up: baseline (once each) and answers by time point."""
-    answered = FollowUp.status == "answered"
-    picked, has_acr, acr_met = _intake_columns()
-    intake = _rows(
-        [
-            BookingRequest.id,
-            BookingRequest.psfs_baseline,
-            picked,
-            has_acr,
-            acr_met,
-            Submission.outcome,
-        ],
-        [False, True, True, False, False, False],
-        lambda query: (
-            query.select_from(BookingRequest)
-            .join(Submission, Submission.id == BookingRequest.submission_id)
-            .where(
-                BookingRequest.id.in_(select(FollowUp.booking_request_id).where(answered)),
-                *filters.conditions(),
-            )
-        ),
-    )
-    patients = {
-        booking_id: _Patient(
-            _baseline(picked, has_acr, acr_met, psfs),
-            outcome if outcome in OUTCOME_GROUPS else "other",
-        )
-        for booking_id, psfs, picked, has_acr, acr_met, outcome in intake
-    }
-    followups = _rows(
-        [
-            FollowUp.booking_request_id,
-            FollowUp.weeks,
-            FollowUp.answers,
-            FollowUp.answered_at,
-            FollowUp.id,
-        ],
-        [False, False, True, False, False],
-        lambda query: (
-            query.select_from(FollowUp)
-            .join(BookingRequest, BookingRequest.id == FollowUp.booking_request_id)
-            .where(answered, *filters.conditions())
-        ),
-    )
-    for booking_id, weeks, answers, _, _ in sorted(
-        followups, key=lambda r: (str(r[3] or ""), r[4])
-    ):
-        patient = patients.get(booking_id)
-        if patient is not None and isinstance(answers, dict):
-            patient.answers[weeks] = answers  # in answering order: the latest stays
-    return patients
-
-
-#: (claim id, "pgic" or "measure", breakdown, group, weeks) -> [met, counted]
-_Tallies = dict[tuple[str, str, str, str, int], list[int]]
-
-
-def _tally(patients: Any) -> _Tallies:
+def _tally(latest: Any) -> _Tallies:
     """Count responders of every claim and of PGIC, per time point, overall and per group:
-    first by (condition group, outcome), the finest cells, then summed up."""
+    first the follow-ups alike (same time point, outcome, group, claims counting the patient
+    and responders), then by (condition group, outcome), the finest cells, then summed up."""
+    at = {measure: i for i, measure in enumerate(results.REPORT_MEASURES)}
+    claims = [(claim.id, at[claim.measure]) for claim in measures.CLAIMS]
+    pgic_at = at["pgic"]
+    alike = Counter(
+        (weeks, outcome, fields[1], tuple(fields[2] or ()), *fields[3:])
+        for _, weeks, _, _, outcome, fields, _ in latest
+    )
     fine: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for patient in patients:
-        baseline = patient.baseline
-        claims = [c for c in measures.CLAIMS if measures.in_population(c, baseline)]
-        for weeks, answers in patient.answers.items():
-            values = measures.measure_values(answers)
-            pgic = measures.responder("pgic", None, values["pgic"])
-            for claim in claims:
-                met = responder_of(claim.measure, baseline, answers, values)
-                if met is not None:
-                    tally = fine[(claim.id, "measure", baseline.group, patient.outcome, weeks)]
-                    tally[0] += met
-                    tally[1] += 1
-                if pgic is not None:
-                    tally = fine[(claim.id, "pgic", baseline.group, patient.outcome, weeks)]
-                    tally[0] += pgic
-                    tally[1] += 1
+    for (weeks, outcome, group, counted_in, *met), n in alike.items():
+        outcome = outcome if outcome in OUTCOME_GROUPS else "other"
+        pgic = met[pgic_at]
+        for claim_id, i in claims:
+            if claim_id not in counted_in:
+                continue
+            if met[i] is not None:
+                tally = fine[(claim_id, "measure", group, outcome, weeks)]
+                tally[0] += n if met[i] else 0
+                tally[1] += n
+            if pgic is not None:
+                tally = fine[(claim_id, "pgic", group, outcome, weeks)]
+                tally[0] += n if pgic else 0
+                tally[1] += n
     tallies: _Tallies = defaultdict(lambda: [0, 0])
-    for (claim_id, what, group, outcome, weeks), (met, counted) in fine.items():
+    for (claim_id, what, group, outcome, weeks), (met_count, counted) in fine.items():
         for breakdown, key in (("all", "all"), ("group", group), ("outcome", outcome)):
             tally = tallies[(claim_id, what, breakdown, key, weeks)]
-            tally[0] += met
+            tally[0] += met_count
             tally[1] += counted
     return tallies
 

@@ -1,5 +1,6 @@
 """What the patient's side of follow-up does: keep a page of answers (or a page sent with
-errors), store the finished answers with the flags for staff, and stop follow-up emails.
+errors), store the finished answers with the flags for staff and what they showed (results.py),
+and stop follow-up emails.
 
 Operations flush; the view commits. `FollowUp.held` keeps the form between pages:
 {"saved": {page: answers}, "sent": {page: form as last sent with errors}}."""
@@ -13,7 +14,7 @@ from sqlalchemy import update
 
 from intake.audit import audit
 from intake.extensions import db
-from intake.followup import forms
+from intake.followup import forms, results
 from intake.followup import measures as m
 from intake.followup.models import OPEN_STATUSES, FollowUp
 from intake.models import BookingRequest, utcnow
@@ -23,9 +24,12 @@ _HELD_VALUES = 10
 
 
 def baseline(followup: FollowUp) -> m.Baseline:
-    """The patient's baseline: the intake answers and the PSFS activities from booking."""
+    """The patient's baseline: the intake answers and the PSFS activities from booking (and the
+    stored scores, as the outcomes report reads them)."""
     booking = followup.booking
-    return m.baseline_of(booking.submission.answers or {}, booking.psfs_baseline)
+    submission = booking.submission
+    scores = submission.scores if isinstance(submission.scores, dict) else None
+    return m.baseline_of(submission.answers or {}, booking.psfs_baseline, scores)
 
 
 def _held(followup: FollowUp) -> dict[str, dict[str, Any]]:
@@ -74,7 +78,8 @@ def complete(followup: FollowUp, answers: Mapping[str, Any]) -> bool:
     for page in forms.PAGES:
         everything.update(saved(followup, page) or {})
     everything.update(answers)
-    found = m.flags(baseline(followup), everything)
+    base = baseline(followup)
+    found = m.flags(base, everything)
     claimed = db.session.execute(
         update(FollowUp)
         .where(FollowUp.id == followup.id, FollowUp.status == "sent")
@@ -82,6 +87,7 @@ def complete(followup: FollowUp, answers: Mapping[str, Any]) -> bool:
             status="answered",
             answered_at=utcnow(),
             answers=everything,
+            results=results.of(base, everything),
             flags=found,
             held=None,
         )
