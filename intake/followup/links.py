@@ -54,10 +54,10 @@ def open_followup(token: str) -> FollowUp:
     ).first()
     if followup is None:
         raise LinkUnusable("unknown")
+    if followup.status in ("cancelled", "unsubscribed") or followup.booking.followups_stopped_at:
+        raise LinkUnusable("stopped", followup)  # first: "answered" would promise more links
     if followup.status == "answered":
         raise LinkUnusable("answered", followup)
-    if followup.status in ("cancelled", "unsubscribed") or followup.booking.followups_stopped_at:
-        raise LinkUnusable("stopped", followup)
     if followup.status == "missed" or followup.expires_at <= utcnow():
         raise LinkUnusable("expired", followup)
     if followup.status != "sent":

@@ -209,6 +209,18 @@ def test_the_csv_applies_suppression_and_is_audited(app, staff_client):
         assert event.details == {"filters": {"date_from": "2026-01-01"}}
 
 
+def test_a_csv_with_a_bad_date_goes_to_the_page_that_says_what_is_wrong(app, staff_client):
+    response = staff_client.get("/staff/outcomes.csv?date_from=31-31-2026&date_to=2026-02-01")
+    assert response.status_code == 302
+    assert "/staff/outcomes?" in response.location and "date_from=31-31-2026" in response.location
+    page = staff_client.get(response.location)
+    assert page.status_code == 422 and "There is a problem" in page.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export_outcomes")
+        ).all()
+
+
 def test_the_date_filter_counts_first_appointments_in_range(app, staff_client):
     with app.app_context():
         seed()

@@ -41,7 +41,9 @@ def outcomes():
 @bp.get("/outcomes.csv")
 def export_outcomes():
     """The report as CSV (suppression applied), audited."""
-    filters, _ = report.ReportFilter.from_args(request.args)
+    filters, errors = report.ReportFilter.from_args(request.args)
+    if errors:  # never export other dates than asked for: the page says what is wrong
+        return redirect(url_for(".outcomes", **request.args.to_dict()))
     built = report.build(filters, current_app.config["FOLLOWUP_SCHEDULE"])
     audit("export_outcomes", "outcomes", filters=filters.as_args())
     db.session.commit()
