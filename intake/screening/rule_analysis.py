@@ -7,13 +7,19 @@ Warnings are about rules that are valid but look wrong:
 - a rule that repeats another (same condition, or same condition and outcome);
 - a rule that needs two answers that are never shown together (for example a question of the
   sports page, shown only when pain started in sport, with one shown only when it started at
-  work).
+  work);
+- a title or patient message mentioning a number its condition does not use ("at 50 or over"
+  after the age changed to 55).
+
+The diff compares rules as they work (`effective`): a field left out and its default are the
+same, so saving a rule unchanged is no change. `change_words` says a diff in words.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -159,6 +165,7 @@ def warnings(ruleset: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> list[
             why = never_shown_together(cond, facts)
             if why:
                 found.append(Warning(rule_id, f"Rule '{rule_id}': {why}."))
+        found.extend(stale_numbers(rule))
         key = repr(_canonical(cond))
         if key in seen:
             found.append(
@@ -183,6 +190,49 @@ def _canonical(cond: Any) -> Any:
     if isinstance(cond, list):
         return tuple(repr(_canonical(v)) for v in cond)
     return cond
+
+
+# --- "a number its condition no longer uses" -----------------------------------------------
+
+_NUMBER = re.compile(r"(?<![\w.{])\d+(?:\.\d+)?(?![\w}])")
+
+
+def condition_numbers(cond: Any) -> set[float]:
+    """Every number a condition compares with."""
+    if isinstance(cond, Mapping):
+        return set().union(*(condition_numbers(v) for v in cond.values()))
+    if isinstance(cond, list):
+        return set().union(*(condition_numbers(v) for v in cond))
+    if isinstance(cond, int | float) and not isinstance(cond, bool):
+        return {float(cond)}
+    return set()
+
+
+def _number_words(numbers: set[float]) -> str:
+    return " and ".join(f"{n:g}" for n in sorted(numbers))
+
+
+def stale_numbers(rule: Mapping[str, Any]) -> list[Warning]:
+    """The rule's title or patient message mentions a number its condition does not use,
+    while the condition does compare numbers (a threshold changed, the words did not)."""
+    used = condition_numbers(rule.get("condition"))
+    if not used:
+        return []
+    found = []
+    rule_id = str(rule.get("id"))
+    for name, words in (("title", "title"), ("patient_message", "message to the patient")):
+        text = rule.get(name)
+        mentioned = {float(n) for n in _NUMBER.findall(text)} if isinstance(text, str) else set()
+        if mentioned - used:
+            found.append(
+                Warning(
+                    rule_id,
+                    f"Rule '{rule_id}': its {words} mentions {_number_words(mentioned - used)}, "
+                    f"which its condition does not use (it uses {_number_words(used)}). "
+                    f"Check the {words} still says what the rule does.",
+                )
+            )
+    return found
 
 
 def overdue_for_review(ruleset: Mapping[str, Any], today: dt.date, max_age_days: int) -> list[dict]:
@@ -226,6 +276,19 @@ class Diff:
         return not (self.added or self.removed or self.changed or self.settings)
 
 
+#: What a rule that leaves a field out means by it (a rule is enabled unless it says not).
+_FIELD_DEFAULTS = {"enabled": True, "safety": False}
+
+
+def effective(rule: Mapping[str, Any], name: str) -> Any:
+    """A rule's field as it works: a field left out is its default, and missing text is empty
+    text, so a rule saved by the editor ("enabled: true", "staff_note: ''") is no change."""
+    value = rule.get(name)
+    if value is None:
+        return _FIELD_DEFAULTS.get(name, "" if name not in ("condition", "reviewed") else None)
+    return value
+
+
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> Diff:
     """Rules added, removed and changed field by field; settings and indication changes."""
     old = {r["id"]: r for r in before.get("rules", []) if isinstance(r, Mapping) and "id" in r}
@@ -235,7 +298,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> Diff:
         changes = [
             RuleChange(name, old[rule_id].get(name), new[rule_id].get(name))
             for name in RULE_FIELDS
-            if old[rule_id].get(name) != new[rule_id].get(name)
+            if effective(old[rule_id], name) != effective(new[rule_id], name)
         ]
         if changes:
             changed[rule_id] = changes

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from tests import journeys
@@ -104,7 +106,7 @@ def test_change_a_threshold_and_publish(staff_page: Page, screenshot):
     screenshot(page, "edit-g4")
     page.get_by_role("button", name="Save in the draft").click()
     expect(page.get_by_text("Safety rules changed: G4_age_new_onset")).to_be_visible()
-    expect(page.get_by_text("First back pain at 50 (G4 boundary)")).to_be_visible()
+    expect(page.get_by_text("First back pain at 50 (G4 boundary)", exact=True)).to_be_visible()
     page.get_by_label("What changed and why").fill("New-onset age threshold 55 (Hull)")
     page.get_by_text("I confirm these changes to safety rules").click()
     page.get_by_role("button", name="Publish as version").click()
@@ -112,7 +114,8 @@ def test_change_a_threshold_and_publish(staff_page: Page, screenshot):
     screenshot(page, "refused")
     # The clinical lead agrees the boundary case is now different: replace the test case.
     page.goto("/staff/rules/tests")
-    page.get_by_role("button", name="Delete First back pain at 50 (G4 boundary)").click()
+    page.get_by_role("link", name="Delete First back pain at 50 (G4 boundary)").click()
+    page.get_by_role("button", name="Yes, delete it").click()
     page.goto("/staff/rules/draft")
     expect(page.get_by_text("test cases pass")).to_be_visible()
     page.get_by_label("What changed and why").fill("New-onset age threshold 55 (Hull)")
@@ -123,3 +126,76 @@ def test_change_a_threshold_and_publish(staff_page: Page, screenshot):
     screenshot(page, "published")
     page.get_by_role("link", name="History and restore").click()
     expect(page.get_by_text("New-onset age threshold 55 (Hull)")).to_be_visible()
+
+
+STAFF_AXE = Axe()
+SHOTS = Path("/tmp/shots/h7")
+
+
+def no_axe_violations(page: Page, name: str) -> None:
+    """axe finds nothing on the staff page; a screenshot of it goes to SHOTS too."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    violations = STAFF_AXE.run(page, options={"resultTypes": ["violations"]}).response["violations"]
+    assert not violations, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
+
+
+def test_rules_desk_in_words_at_desktop_width(staff_page: Page, screenshot):
+    """Search the rules list; a threshold change in the draft in words, with the stale-title
+    warning; a test case edited and a delete confirmed; history in words."""
+    page = staff_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/staff/rules/")
+    page.get_by_label("Search", exact=True).fill("bladder")
+    page.get_by_label("Safety", exact=True).select_option("yes")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#rules-count")).to_contain_text("Showing 1 of")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    no_axe_violations(page, "1-rules-list-search")
+    screenshot(page, "rules-search")
+
+    if page.goto("/staff/rules/draft").status == 200:  # start from the published rules
+        page.get_by_role("button", name="Discard the draft").click()
+    page.goto("/staff/rules/")
+    page.get_by_role("button", name="draft").click()
+    page.goto("/staff/rules/draft/rule/G4_age_new_onset")
+    age = page.locator("#g1_r0_value")
+    old = int(age.input_value())
+    age.fill(str(old + 5))
+    page.get_by_text("I confirm this change to a safety rule").click()
+    page.get_by_role("button", name="Save in the draft").click()
+    words = f"When: How old are you? is at least {old} → is at least {old + 5}"
+    expect(page.get_by_text(words)).to_be_visible()
+    expect(page.get_by_text("its title mentions")).to_be_visible()
+    expect(page.locator(".rule-changes")).not_to_contain_text("Enabled")
+    no_axe_violations(page, "2-draft-changes-in-words")
+    page.get_by_role("button", name="Discard the draft").click()
+
+    page.goto("/staff/rules/tests")
+    page.get_by_role("link", name="Edit Fear of needles, not advised").click()
+    page.get_by_label("Name of the test case").fill("")
+    page.get_by_role("button", name="Save the test case").click()
+    expect(page.locator("#name-error")).to_contain_text("Enter a name for the test case")
+    no_axe_violations(page, "3-test-case-edit-error")
+    page.get_by_label("Name of the test case").fill("Fear of needles, not advised")
+    page.get_by_role("button", name="Save the test case").click()
+    expect(page.get_by_text("Saved test case 'Fear of needles, not advised'.")).to_be_visible()
+    page.get_by_role("link", name="Delete Fear of needles, not advised").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Delete the test case")
+    no_axe_violations(page, "4-test-case-delete-confirm")
+    page.get_by_role("link", name="No, keep it").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit test case")
+
+    suffix = uuid.uuid4().hex[:6]
+    page.goto("/staff/rules/")
+    page.get_by_role("button", name="draft").click()
+    page.goto("/staff/rules/draft/rule/diabetes")
+    page.get_by_label("Title", exact=True).fill(f"Diabetes {suffix}")
+    page.get_by_role("button", name="Save in the draft").click()
+    page.get_by_label("What changed and why").fill("Clearer title")
+    page.get_by_role("button", name="Publish as version").click()
+    expect(page.get_by_text("Published version")).to_be_visible()
+    page.goto("/staff/rules/history")
+    expect(page.locator(".rule-version").first).to_contain_text(f"→ “Diabetes {suffix}”")
+    no_axe_violations(page, "5-history-in-words")
+    screenshot(page, "history")

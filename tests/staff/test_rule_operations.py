@@ -177,7 +177,7 @@ def test_review_of_a_draft_runs_tests_and_previews_only_when_asked_and_valid(des
     operations.save_rule(draft, new_rule(title=""), replaces=None, user=staff, confirmed=False)
     broken = operations.review_draft(draft, preview=True, limit=1000)
     assert broken.problems and broken.results == [] and broken.preview is None
-    assert [r["id"] for r in broken.changes.added] == ["knee_check"]
+    assert [(r.kind, r.rule_id) for r in broken.changes.rules] == [("added", "knee_check")]
 
 
 def test_review_of_a_rule_being_edited(desk):
@@ -289,3 +289,38 @@ def test_discarding_the_draft(desk):
     operations.discard_draft(operations.start_draft(staff))
     assert rulesets.current_draft() is None
     assert audited("rules_draft_discard") == [{}]
+
+
+def test_updating_a_test_case_checks_it_as_a_new_one_and_keeps_rules_of_the_draft(desk):
+    from intake.staff.rules import test_cases
+
+    staff, _ = desk
+    first, second = rulesets.all_test_cases()[:2]
+    kept = (first.name, first.expected_outcome, list(first.expected_rules))
+    for name, outcome, match in (
+        (second.name, "review", "already exists"),
+        ("New name", "maybe", "Unknown outcome"),
+    ):
+        with pytest.raises(rulesets.TestCaseRejected, match=match):
+            test_cases.update_test_case(
+                first,
+                name=name,
+                expected_outcome=outcome,
+                expected_rules=[],
+                answers=first.answers,
+                pending=None,
+            )
+    assert (first.name, first.expected_outcome, list(first.expected_rules)) == kept
+    draft = operations.start_draft(staff)
+    operations.save_rule(draft, new_rule(), replaces=None, user=staff, confirmed=False)
+    assert "knee_check" in test_cases.rule_ids()
+    changed = test_cases.update_test_case(
+        first,
+        name=f"  {first.name} ",
+        expected_outcome=first.expected_outcome,
+        expected_rules=["knee_check", "no_such_rule"],
+        answers=first.answers,
+        pending=None,
+    )
+    assert changed == ["expected_rules"] and first.expected_rules == ["knee_check"]
+    assert audited("test_case_edit") == [{"changed": ["expected_rules"]}]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -39,10 +40,7 @@ def form_of(page: str) -> dict[str, str]:
         data[name] = value
     for name, value in re.findall(r'name="([^"]+)" type="checkbox" value="([^"]+)" checked', page):
         data[name] = value
-    return {
-        k: v.replace("&#39;", "'").replace("&amp;", "&").replace("&quot;", '"')
-        for k, v in data.items()
-    }
+    return {k: html.unescape(v) for k, v in data.items()}
 
 
 def audit(app, action):
@@ -93,7 +91,8 @@ def test_admin_changes_a_threshold_then_publish_is_refused_by_a_test_case(app, a
     )
     assert saved.status_code == 302
     draft = admin_client.get("/staff/rules/draft").text
-    assert "Changed <strong>G4_age_new_onset</strong>" in draft
+    assert "<strong>Changed</strong>" in draft and "<code>G4_age_new_onset</code>" in draft
+    assert "When: How old are you? is at least 50 → is at least 55" in draft
     assert "Safety rules changed: G4_age_new_onset" in draft
     assert "First back pain at 50 (G4 boundary)" in draft  # the failing test case
     response = admin_client.post(
@@ -400,9 +399,9 @@ def test_history_diff_and_restore(app, admin_client):
     edit(admin_client, "diabetes", outcome="info", action="save")
     admin_client.post("/staff/rules/draft/publish", data={"note": "Diabetes as a note"})
     diff = admin_client.get("/staff/rules/diff?a=1&b=2").text
-    assert "<td>diabetes</td><td>outcome</td><td>review</td><td>info</td>" in diff
+    assert "Outcome: review (Clinician review needed) → info (note for staff only)" in diff, diff
     history = admin_client.get("/staff/rules/history").text
-    assert "Diabetes as a note" in history and "Restore as a new version" in history
+    assert "Diabetes as a note" in history and "Restore version 1 as a new version" in history
     response = admin_client.post("/staff/rules/versions/1/restore")
     assert response.status_code == 302
     with app.app_context():

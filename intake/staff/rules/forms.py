@@ -295,6 +295,19 @@ class NewTestCaseForm(FlaskForm):
         form.expected_rules.choices = [SelectChoice(r, r) for r in screened.rule_ids]
         return form
 
+    @classmethod
+    def for_case(cls, case: Any, rule_ids: list[str], outcome_now: str) -> NewTestCaseForm:
+        """The same form for editing a saved test case, filled in with what it expects."""
+        values = {
+            "name": case.name,
+            "expected_outcome": case.expected_outcome,
+            "expected_rules": case.expected_rules or [],
+        }
+        form = cls(data=_unless_posted(values))
+        form.expected_outcome.description = f"The published rules give {outcome_now}."
+        form.expected_rules.choices = [SelectChoice(r, r) for r in rule_ids]
+        return form
+
     def fields(self) -> list[FieldView]:
         """Its fields, in page order."""
         return [wtf_field(f) for f in (self.name, self.expected_outcome, self.expected_rules)]

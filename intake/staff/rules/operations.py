@@ -19,7 +19,7 @@ from intake.audit import audit
 from intake.extensions import db
 from intake.models import Draft, RuleSetDraft, RuleSetVersion, Submission, TestCase, User, utcnow
 from intake.patient import submissions
-from intake.screening import branching, rule_analysis, rules
+from intake.screening import branching, change_words, rule_analysis, rules
 from intake.screening.ruleset_format import RULE_ID
 from intake.staff.rules import preview as impact_preview
 from intake.staff.rules import rulesets
@@ -129,7 +129,7 @@ class DraftReview:
     rules: list[dict]
     problems: list[rules.Problem]
     warnings: list
-    changes: rule_analysis.Diff
+    changes: change_words.DiffWords
     results: list[rulesets.CaseResult]
     safety: list[str]
     preview: impact_preview.Preview | None
@@ -149,7 +149,9 @@ def review_draft(draft: RuleSetDraft, *, preview: bool, limit: int | None) -> Dr
         rules=described_rules(draft.data),
         problems=problems,
         warnings=list(rule_analysis.warnings(draft.data, rules.dictionary())),
-        changes=rule_analysis.diff(draft.based_on.data if draft.based_on else {}, draft.data),
+        changes=change_words.words(
+            draft.based_on.data if draft.based_on else {}, draft.data, rules.dictionary()
+        ),
         results=rulesets.run_test_cases(draft.data, _cuts()) if valid else [],
         safety=rulesets.safety_changes(rulesets.current_version().data, draft.data),
         preview=impact_preview.preview(draft.data, limit, _cuts()) if preview and valid else None,
@@ -279,6 +281,29 @@ def restore_version(version: RuleSetVersion, *, user: User) -> RuleSetVersion:
         safety_rules=safety,
     )
     return restored
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """A published version and what it changed from the one before (None for the first)."""
+
+    version: RuleSetVersion
+    changes: change_words.DiffWords | None
+
+
+def history() -> list[VersionChanges]:
+    """Every published version, newest first, each with its changes in words."""
+    versions, facts = rulesets.versions(), rules.dictionary()
+    previous = [*versions[1:], None]
+    return [
+        VersionChanges(v, change_words.words(p.data, v.data, facts) if p else None)
+        for v, p in zip(versions, previous, strict=True)
+    ]
+
+
+def compare(a: RuleSetVersion, b: RuleSetVersion) -> change_words.DiffWords:
+    """What changes from version `a` to version `b`, in words."""
+    return change_words.words(a.data, b.data, rules.dictionary())
 
 
 # --- Test cases ---------------------------------------------------------------------------------

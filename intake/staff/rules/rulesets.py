@@ -206,6 +206,18 @@ def run_test_cases(data: Mapping[str, Any], pain_band_cuts=(4, 6)) -> list[CaseR
     return results
 
 
+def checked_test_case(name: str, expected_outcome: str, *, case_id: int | None = None) -> str:
+    """The name a test case is saved under (trimmed); raises TestCaseRejected for an unknown
+    outcome or a name another test case (other than `case_id`, when editing it) has."""
+    if expected_outcome not in rules.OUTCOMES:
+        raise TestCaseRejected(f"Unknown outcome {expected_outcome!r}")
+    name = name.strip()[:120] or "Test case"
+    taken = select(TestCase.id).where(TestCase.name == name, TestCase.id != (case_id or -1))
+    if db.session.scalars(taken).first():
+        raise TestCaseRejected(f"A test case called {name!r} already exists")
+    return name
+
+
 def add_test_case(
     name: str,
     answers: Mapping[str, Any],
@@ -216,11 +228,7 @@ def add_test_case(
     source_submission_id: int | None = None,
 ) -> TestCase:
     """Save a test case. Flushes; raises TestCaseRejected for a bad outcome or a taken name."""
-    if expected_outcome not in rules.OUTCOMES:
-        raise TestCaseRejected(f"Unknown outcome {expected_outcome!r}")
-    name = name.strip()[:120] or "Test case"
-    if db.session.scalars(select(TestCase.id).where(TestCase.name == name)).first():
-        raise TestCaseRejected(f"A test case called {name!r} already exists")
+    name = checked_test_case(name, expected_outcome)
     case = TestCase(
         name=name,
         answers=dict(answers),

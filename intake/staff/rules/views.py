@@ -17,9 +17,9 @@ from intake.extensions import db
 from intake.forms import wtf_field
 from intake.models import Draft, RuleSetDraft, Submission, TestCase
 from intake.patient import submissions
-from intake.screening import questionnaire, rule_analysis, rules, summary
+from intake.screening import questionnaire, rules, summary
 from intake.staff.accounts.access import no_store, require_login
-from intake.staff.rules import operations, rulesets
+from intake.staff.rules import operations, rulesets, test_cases
 from intake.staff.rules.forms import (
     NewTestCaseForm,
     PreviewForm,
@@ -27,6 +27,7 @@ from intake.staff.rules.forms import (
     RemoveRuleForm,
     RuleEditor,
 )
+from intake.staff.rules.search import RuleSearchForm
 from intake.web import form_page
 
 bp = Blueprint("staff_rules", __name__, url_prefix="/staff/rules")
@@ -36,8 +37,18 @@ bp.after_request(no_store)
 
 @bp.get("/")
 def list_rules():
-    """The published rules in readable words, with what is overdue for review."""
-    return render_template("staff/rules/list.html", overview=operations.overview(dt.date.today()))
+    """The published rules in readable words, with what is overdue for review; searched and
+    filtered by a GET form."""
+    overview = operations.overview(dt.date.today())
+    search = RuleSearchForm(request.args)
+    overdue = {rule.get("id") for rule in overview.overdue}
+    return render_template(
+        "staff/rules/list.html",
+        overview=overview,
+        search=search,
+        search_fields=search.fields(),
+        shown=search.shown(overview.rules, overdue),
+    )
 
 
 @bp.post("/draft")
@@ -167,7 +178,9 @@ def publish_draft():
 def history():
     """Every published version."""
     return render_template(
-        "staff/rules/history.html", versions=rulesets.versions(), current=rulesets.current_version()
+        "staff/rules/history.html",
+        versions=operations.history(),
+        current=rulesets.current_version(),
     )
 
 
@@ -180,9 +193,7 @@ def compare():
     a, b = (rulesets.version_by_number(int(n)) for n in numbers)
     if a is None or b is None:
         abort(404)
-    return render_template(
-        "staff/rules/diff.html", a=a, b=b, changes=rule_analysis.diff(a.data, b.data)
-    )
+    return render_template("staff/rules/diff.html", a=a, b=b, changes=operations.compare(a, b))
 
 
 @bp.post("/versions/<int:number>/restore")
@@ -221,9 +232,56 @@ def test_from_submission(submission_id: int):
     return redirect(request.referrer or url_for(".list_tests"))
 
 
+@bp.get("/tests/<int:case_id>/confirm-delete")
+def confirm_delete_test(case_id: int):
+    """Ask before deleting a test case (the page's button posts to delete_test)."""
+    case = db.get_or_404(TestCase, case_id)
+    return render_template("staff/rules/delete_test.html", case=case)
+
+
+@bp.route("/tests/<int:case_id>", methods=["GET", "POST"])
+def edit_test(case_id: int):
+    """Change a test case's name, expected outcome and rules (and its answers, through the
+    questionnaire in test mode), checked as a new one is."""
+    case = db.get_or_404(TestCase, case_id)
+    pending = _test_mode_draft() if session.get("test_case_id") == case.id else None
+    screened = test_cases.case_answers(case, pending)
+    form = NewTestCaseForm.for_case(case, test_cases.rule_ids(case), screened.screening.outcome)
+    if form.validate_on_submit():
+        expected = {"expected_outcome": form.expected_outcome.data}
+        expected["expected_rules"] = form.expected_rules.data
+        try:
+            test_cases.update_test_case(
+                case, name=form.name.data, answers=screened.answers, pending=pending, **expected
+            )
+        except rulesets.TestCaseRejected as error:
+            form.name.errors.append(str(error))
+        else:
+            _forget_test_mode()
+            db.session.commit()
+            flash(f"Saved test case '{case.name}'.")
+            return redirect(url_for(".list_tests") + f"#case-{case.id}")
+    return _test_case_page(form, screened, case=case)
+
+
+@bp.post("/tests/<int:case_id>/answers")
+def change_test_answers(case_id: int):
+    """Open the questionnaire in test mode with the case's answers, to change them."""
+    case = db.get_or_404(TestCase, case_id)
+    session["draft_id"] = test_cases.start_changing_answers(case).id
+    session["test_case_id"] = case.id
+    db.session.commit()
+    return redirect(url_for("patient.check_answers"))
+
+
+def _forget_test_mode() -> None:
+    session.pop("draft_id", None)
+    session.pop("test_case_id", None)
+
+
 @bp.post("/tests/<int:case_id>/delete")
 def delete_test(case_id: int):
-    """Delete a test case."""
+    """Delete a test case (asked first by confirm_delete_test)."""
     case = db.get_or_404(TestCase, case_id)
     operations.delete_test_case(case)
     db.session.commit()
@@ -235,6 +293,7 @@ def delete_test(case_id: int):
 def start_test_questionnaire():
     """Fill the patient questionnaire in test mode: the answers become a test case, never a
     submission, and send no email."""
+    session.pop("test_case_id", None)
     session["draft_id"] = operations.start_test_questionnaire().id
     db.session.commit()
     return redirect(url_for("patient.question_page", step_id=questionnaire.STEPS[0].id))
@@ -243,6 +302,8 @@ def start_test_questionnaire():
 @bp.route("/tests/new", methods=["GET", "POST"])
 def new_test_case():
     """Name the test-mode answers and say what the rules should give them."""
+    if isinstance(session.get("test_case_id"), int):  # changing a saved case's answers
+        return redirect(url_for(".edit_test", case_id=session["test_case_id"]))
     draft = _test_mode_draft()
     if draft is None:
         flash("Fill the questionnaire in test mode first.")
@@ -265,14 +326,17 @@ def new_test_case():
     return _test_case_page(form, screened)
 
 
-def _test_case_page(form: NewTestCaseForm, screened: operations.ScreenedAnswers):
+def _test_case_page(form: NewTestCaseForm, screened, case: TestCase | None = None):
+    """The new-test-case page, or (with `case`) the page editing a saved one."""
     fields = form.fields()
     return form_page(
-        "staff/rules/new_test.html",
+        "staff/rules/edit_test.html" if case else "staff/rules/new_test.html",
         [f for f in fields if f.error],
         fields=fields,
         rows=list(summary.iter_answer_rows(screened.answers)),
         screening=screened.screening,
+        case=case,
+        changed=getattr(screened, "changed", False),
     )
 
 
