@@ -260,7 +260,10 @@ def test_answers_are_stored_with_no_flags_and_the_link_is_then_used_up(app):
     assert "Thank you, your answers have been sent" in thanks
     assert "Something you told us" not in thanks
     # shown once; the link afterwards says it was answered
-    assert "already answered" in client.get("/followup/thanks").get_data(as_text=True)
+    refreshed = client.get("/followup/thanks").get_data(as_text=True)
+    assert "already answered" in refreshed
+    # a refresh must not take away the safety net a flagged thank-you page gave
+    assert 'href="tel:999"' in refreshed
     for path in (f"/followup/{token}", f"/followup/{token}/more"):
         again = client.get(path)
         assert again.status_code == 200

@@ -124,6 +124,10 @@ def test_flags_are_at_the_top_until_marked_as_seen(app, staff_client):
     assert "Felt faint or dizzy after treatment" in box
     assert "A &lt;b&gt;rash&lt;/b&gt;" in box  # the patient's words, escaped
     assert html.index("Needs a look") < html.index("Timeline")
+    # and named at the top of the request page, before its status, linking down to the panel
+    top = html[: html.index('id="status"')]
+    assert "A follow-up needs a look" in top and 'href="#followup"' in top
+    assert "Felt faint or dizzy after treatment" in top
     dashboard = staff_client.get("/staff/").get_data(as_text=True)
     assert "<strong>1</strong> follow-up that needs a look" in dashboard
     flagged = staff_client.get("/staff/followups/flagged").get_data(as_text=True)
@@ -134,6 +138,7 @@ def test_flags_are_at_the_top_until_marked_as_seen(app, staff_client):
     assert response.headers["Location"].endswith(f"/staff/requests/{booking}#followup")
     html = staff_client.get(f"/staff/requests/{booking}").get_data(as_text=True)
     assert "Needs a look" not in html and "(seen " in html
+    assert "A follow-up needs a look" not in html
     with app.app_context():
         seen = db.session.scalars(select(FollowUp).where(FollowUp.weeks == 6)).one()
         assert seen.flags_seen_at is not None
