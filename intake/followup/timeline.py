@@ -32,6 +32,9 @@ STATUS_WORDS = {
 }
 VERDICTS = {True: "Meaningful improvement", False: "No meaningful change", None: "Can't tell"}
 WORSE = "Worse"
+SPORT_VERDICTS = {"no": "Not back yet", "partly": "Partly back", "fully": "Fully back"}
+#: the intake's pain-medicine band (days in a typical week) -> its most days
+MEDICINE_BAND_MOST = {"0": 0, "1_2": 2, "3_5": 5, "6_7": 7}
 #: what a change of one is, per measure
 UNITS = {"medicine_days": ("day", "days")}
 #: the measures drawn as charts (the others are categories: words in the table)
@@ -206,6 +209,8 @@ def _verdict(measure, baseline, answered, labels) -> tuple[str, str, bool | None
         result = responder_of(measure.id, baseline, followup.answers)
         if result is not None:
             verdict = WORSE if _worse(measure.id, baseline, followup.answers) else VERDICTS[result]
+            if measure.id == "sport_return":  # descriptive: the answer says it best
+                verdict = SPORT_VERDICTS[followup.answers.get(measures.SPORT_RETURN)]
             return verdict, _why(measure, baseline, followup.answers, label), result
     return VERDICTS[None], _cannot_tell(measure, baseline), None
 
@@ -218,6 +223,9 @@ def _worse(measure: str, baseline: measures.Baseline, answers: dict[str, Any]) -
         before, after = measures.psfs_pair(baseline, answers.get(measures.PSFS))
     if measure == "pgic":
         return after in (6, 7)
+    if measure == "medicine_days":  # more days than the most the intake's band allowed
+        most = MEDICINE_BAND_MOST.get(baseline.medicine_band or "")
+        return most is not None and after is not None and after > most
     if before is None or after is None:
         return False
     worse_by = {"nprs_now": 2, "nprs_avg": 2, "peg": measures.PEG_MCID}
@@ -262,7 +270,8 @@ def _why(measure, baseline, answers, label: str) -> str:
         text += f"{_value(size)} {one if size == 1 else many} {'more' if change > 0 else 'less'}"
     if measure.id in ("nprs_now", "nprs_avg") and before and change < 0:
         text += f" ({round(size / before * 100)} % less)"
-    return f"{text}. Meaningful: {measure.meaningful}."
+    meaningful = measure.meaningful[0].lower() + measure.meaningful[1:]
+    return f"{text}. Counts as meaningful: {meaningful}."
 
 
 def _unseen_condition():

@@ -4,11 +4,13 @@ verdicts with reasons, flags marked as seen (CSRF, audited), the dashboard's cou
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import select
 
 from intake.extensions import db
-from intake.followup import timeline
+from intake.followup import measures, timeline
 from intake.followup.models import FollowUp
 from intake.models import AuditEvent, BookingRequest
 from tests.answers import patient
@@ -191,3 +193,34 @@ def test_marking_as_seen_needs_login_and_a_csrf_token(database_url, tmp_path):
         db.drop_all()
         db.engine.dispose()
     assert login  # the shared helper logs in without CSRF; this test does it by hand
+
+
+@pytest.mark.parametrize(
+    ("measure", "intake", "answers", "verdict"),
+    [
+        # the intake's "1 or 2 days a week" allows at most 2: 3 days is more, so worse
+        ("medicine_days", {"pain_medication_days": "1_2"}, {"pain_medicine_days": 3}, "Worse"),
+        (
+            "medicine_days",
+            {"pain_medication_days": "1_2"},
+            {"pain_medicine_days": 2},
+            "No meaningful change",
+        ),
+        (
+            "medicine_days",
+            {"pain_medication_days": "3_5"},
+            {"pain_medicine_days": 1},
+            "Meaningful improvement",
+        ),
+        # back to sport is descriptive: the verdict is the patient's answer
+        ("sport_return", {"pain_onset": "sport"}, {"sport_return": "no"}, "Not back yet"),
+        ("sport_return", {"pain_onset": "sport"}, {"sport_return": "partly"}, "Partly back"),
+        ("sport_return", {"pain_onset": "sport"}, {"sport_return": "fully"}, "Fully back"),
+    ],
+)
+def test_verdicts_say_worse_and_sport_in_plain_words(measure, intake, answers, verdict):
+    baseline = measures.baseline_of(intake)
+    followup = SimpleNamespace(answers=answers)
+    found, why, _ = timeline._verdict(measures.MEASURES[measure], baseline, [followup], ["2 weeks"])
+    assert found == verdict
+    assert "Meaningful:" not in why
