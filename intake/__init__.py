@@ -117,6 +117,12 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["outcome_text"] = OUTCOME_TEXT
     app.jinja_env.globals["outcomes"] = OUTCOMES
     app.jinja_env.filters["availability"] = availability.in_words
+    # Plain words for staff (issue 13): phones for PHONE_REGION, what each score means.
+    from intake import plain_words
+
+    app.jinja_env.filters["phone"] = plain_words.phone
+    app.jinja_env.globals["score_meanings"] = plain_words.SCORE_MEANINGS
+    app.jinja_env.globals["no_concerns"] = plain_words.NO_CONCERNS
     # Every printed value (pages and emails) loses bidi and zero-width characters stored earlier.
     app.jinja_env.finalize = visible
 

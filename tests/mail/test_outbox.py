@@ -95,10 +95,18 @@ def test_booking_emails_arrive_with_the_right_headers_and_bodies(database_url, t
         assert "How old are you?" in body  # answers by their labels
         assert "Blood thinners (anticoagulants)" in body
         assert "medication_classes" not in body and "sb1_leg_pain" not in body
-        assert "+447911123456" in body and "Monday, Wednesday" in body
+        assert "07911 123456" in body and "Monday, Wednesday" in body  # phone for PHONE_REGION
         assert "https://intake.clinic.example.com/staff/requests/1" in body
         assert "rule set version 1" in body.lower()
     assert "STarT Back: low risk (total 1/9, psychosocial 0/5)" in text_body
+    # plain words (issue 13): the number as the clinic writes it, E.164 only in the tel: link
+    assert "+447911123456" not in text_body
+    assert 'href="tel:+447911123456"' in html_body and html_body.count("+447911123456") == 1
+    for body in (text_body, html_body):
+        assert "low / medium / high risk of a poor outcome" in body  # STarT Back's meaning
+        assert "fibromyalgia screening criteria (not a diagnosis)" in body  # ACR 2016's
+        assert "in the way of enjoyment and activity, 0–10" in body  # PEG's
+        assert "No rule fired" not in body
     lines = text_body.splitlines()
     headings = [
         line

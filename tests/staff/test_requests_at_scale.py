@@ -329,7 +329,7 @@ def test_the_csv_export_is_streamed_from_a_fixed_number_of_queries(app, staff_cl
     many, many_statements = export_csv(app, staff_client)
     assert len(few) == 1 + 3 and len(many) == 1 + 61
     assert len(many_statements) == len(few_statements) <= 6
-    assert many[0][0] == "reference" and many[1][4] == "'=cmd|' /C calc'!A0"
+    assert many[0][0] == "Reference" and many[1][4] == "'=cmd|' /C calc'!A0"
     filtered, _ = export_csv(app, staff_client, "/staff/requests.csv?outcome=review&q=calc")
     assert len(filtered) == 2
     with app.app_context():

@@ -399,11 +399,11 @@ def test_csv_export_escapes_formulas_and_is_audited(app, staff_client):
     response = staff_client.get("/staff/requests.csv?outcome=review")
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0][:4] == ["reference", "received_utc", "outcome", "status"]
+    assert rows[0][:4] == ["Reference", "Received (UTC)", "Outcome", "Status"]
     assert len(rows) == 2  # filtered: only the review request
     assert rows[1][4] == '\'=HYPERLINK("http://evil")'
-    assert rows[1][9] == "'+1 call me"
-    assert rows[1][6] == "'+447911123456"
+    assert rows[1][14] == "'+1 call me"
+    assert rows[1][6] == "07911 123456"  # the clinic's own format (PHONE_REGION GB)
     assert "export" in audit_actions(app)
 
 

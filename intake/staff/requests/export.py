@@ -5,6 +5,10 @@ commit had expired them, reload each one and its submission: two queries a row, 
 so gunicorn's 30 s limit ended exports above about 20,000 rows. Now the count and the audit
 come first (an export is recorded even if the download breaks off), then one query of only the
 exported columns is read in chunks (a server-side cursor on PostgreSQL) and sent as it is read.
+
+Plain words (issue 13): outcome labels, capitalised statuses, phones as the clinic writes them
+(PHONE_REGION), dates like "02 Dec 2026 14:05" (UTC), one yes/blank column per day a patient
+can choose.
 """
 
 from __future__ import annotations
@@ -14,28 +18,34 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Row, select
 
 from intake.audit import audit
 from intake.extensions import db
 from intake.models import BookingRequest, RuleSetVersion, Submission
+from intake.patient.availability import DAYS, in_words
+from intake.plain_words import phone_for
+from intake.screening.outcomes import OUTCOME_TEXT
 from intake.staff.requests.bookings import safe_cell
 from intake.staff.requests.finding import RequestFilter, count_all, restrict
 
 #: rows read from the database and written out at a time
 CHUNK_ROWS = 1000
+#: one column per day a patient can choose (availability.DAYS, Monday to Saturday)
+DAY_KEYS = tuple(day.value for day in DAYS)
 HEADER = (
-    "reference",
-    "received_utc",
-    "outcome",
-    "status",
-    "name",
-    "email",
-    "phone",
-    "preferred_days",
-    "preferred_times",
-    "message",
-    "rule_set_version",
+    "Reference",
+    "Received (UTC)",
+    "Outcome",
+    "Status",
+    "Name",
+    "Email",
+    "Phone",
+    *(day.label[:3] for day in DAYS),
+    "Preferred times",
+    "Message",
+    "Rule set version",
 )
 
 
@@ -70,28 +80,31 @@ def csv_chunks(filters: RequestFilter) -> Iterator[str]:
         .join(RuleSetVersion, RuleSetVersion.id == Submission.ruleset_version_id)
         .order_by(BookingRequest.created_at.desc(), BookingRequest.id.desc()),
     )
+    region = current_app.config["PHONE_REGION"]
     yield _csv_text([HEADER])
     result = db.session.execute(query, execution_options={"yield_per": CHUNK_ROWS})
     try:
         for chunk in result.partitions():
-            yield _csv_text(_cells(row) for row in chunk)
+            yield _csv_text(_cells(row, region) for row in chunk)
     finally:
         result.close()
 
 
-def _cells(row: Row) -> list[str]:
+def _cells(row: Row, region: str) -> list[str]:
+    outcome = OUTCOME_TEXT.get(row.outcome)
+    days = set(row.preferred_days or ())
     return [
         safe_cell(value)
         for value in (
             row.reference,
-            row.created_at.strftime("%Y-%m-%d %H:%M"),
-            row.outcome,
-            row.status,
+            row.created_at.strftime("%d %b %Y %H:%M"),
+            outcome.label if outcome else row.outcome,
+            row.status.capitalize(),
             row.name,
             row.email,
-            row.phone,
-            " ".join(row.preferred_days),
-            " ".join(row.preferred_times),
+            phone_for(row.phone, region),
+            *("yes" if key in days else "" for key in DAY_KEYS),
+            in_words(row.preferred_times or []),
             row.message,
             row.number,
         )

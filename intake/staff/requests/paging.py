@@ -122,6 +122,7 @@ def rows_query(
         BookingRequest.status,
         BookingRequest.name,
         BookingRequest.email,
+        BookingRequest.phone,
         BookingRequest.submission_id,
         where=where,
         order=order,
@@ -135,6 +136,7 @@ def rows_query(
             found.c.status,
             found.c.name,
             found.c.email,
+            found.c.phone,
             Submission.reference,
             Submission.outcome,
         )
