@@ -123,6 +123,13 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["phone"] = plain_words.phone
     app.jinja_env.globals["score_meanings"] = plain_words.SCORE_MEANINGS
     app.jinja_env.globals["no_concerns"] = plain_words.NO_CONCERNS
+    # The clinic's clock (issue 13): stored UTC shown in CLINIC_TIMEZONE; the response promise.
+    from intake import clinic_time
+    from intake.staff.requests.bookings import label as status_label
+
+    app.jinja_env.filters["local"] = clinic_time.local_time
+    app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.globals["promise_words"] = clinic_time.promise_words
     # Every printed value (pages and emails) loses bidi and zero-width characters stored earlier.
     app.jinja_env.finalize = visible
 

@@ -34,6 +34,20 @@ def _weeks(value: str) -> tuple[int, ...]:
     return weeks
 
 
+def _zone(value: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    ZoneInfo(value.strip())  # raises for a name the time-zone database does not know
+    return value.strip()
+
+
+def _hour(value: str) -> int:
+    hour = int(value.strip())
+    if not 0 <= hour <= 23:
+        raise ValueError("an hour of the day is 0 to 23")
+    return hour
+
+
 def _list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -47,6 +61,21 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "CLINIC_PHONE": ("", str, "Clinic phone number shown to patients"),
     "EMERGENCY_NUMBER": ("999", str, "Emergency number named in urgent advice (999, 911, 112…)"),
     "BASE_URL": ("http://127.0.0.1:5000", str, "Public address, for links in emails"),
+    "CLINIC_TIMEZONE": (
+        "Europe/London",
+        _zone,
+        "Time zone staff pages and clinic emails show times in (stored as UTC)",
+    ),
+    "RESPONSE_WORKING_DAYS": (
+        2,
+        _int,
+        "Working days (Mon–Fri) within which the clinic promises to contact a patient",
+    ),
+    "DIGEST_HOUR": (
+        None,
+        _hour,
+        "Hour (clinic time, 0–23) of a morning email listing new and overdue requests; unset: none",
+    ),
     "DRAFT_TTL": (86400, _int, "Seconds an unfinished questionnaire is kept"),
     "PHONE_REGION": ("GB", str, "Default region for phone numbers without a country code"),
     "PAIN_BAND_CUTS": ((4, 6), _cuts, "NPRS upper bounds of mild and moderate (clinical.md §6.1)"),

@@ -130,7 +130,7 @@ class BookingRequest(db.Model):
     message: Mapped[str] = mapped_column(Text, default="")
     consent_privacy: Mapped[bool] = mapped_column(default=False)
     consent_contact: Mapped[bool] = mapped_column(default=False)
-    #: new → contacted → booked | declined → closed
+    #: the workflow in intake/staff/requests/bookings.py (new, tried_to_call, contacted, …)
     status: Mapped[str] = mapped_column(String(20), default="new")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: the patient ticked "send me a few short questions after treatment" (unticked by default)
@@ -142,8 +142,15 @@ class BookingRequest(db.Model):
     first_appointment_on: Mapped[dt.date | None]
     #: the patient stopped follow-up emails (one-step unsubscribe); honoured at once
     followups_stopped_at: Mapped[dt.datetime | None]
+    #: the clinician (a staff user) the request is assigned to
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: after "tried to call": the day (clinic time) to try again
+    call_back_on: Mapped[dt.date | None]
 
     submission: Mapped[Submission] = relationship(back_populates="booking")
+    assigned_to: Mapped[User | None] = relationship()
 
 
 def _trigram_index(name: str, expression, label: str) -> Index:
@@ -287,6 +294,29 @@ class Note(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User | None] = relationship()
+
+
+class StatusChange(db.Model):
+    """One change of a request's status, by whom and when, with its reason: the history shown
+    on the request page, and what "undo" reverts (an undo is itself a change, `undoes_id`)."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_request_id: Mapped[int] = mapped_column(
+        ForeignKey("booking_requests.id", ondelete="CASCADE"), index=True
+    )
+    old: Mapped[str] = mapped_column(String(20))
+    new: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: what the request held before the change that undo puts back (call_back_on, first
+    #: appointment), as JSON-safe values
+    before: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    undoes_id: Mapped[int | None] = mapped_column(ForeignKey("status_changes.id"))
+
+    user: Mapped[User | None] = relationship()
 
 
 class AuditEvent(db.Model):

@@ -39,6 +39,7 @@ from intake.models import (
     Note,
     OutboxMessage,
     ResumeToken,
+    StatusChange,
     Submission,
     TestCase,
     utcnow,
@@ -53,6 +54,7 @@ BATCH = 500
 LABELS = {
     "booking_requests": "booking requests past RETENTION_DAYS",
     "notes": "staff notes on those requests",
+    "status_changes": "status history of those requests",
     "followups": "follow-ups of those requests (with their answers)",
     "followup_links": "links of those follow-ups",
     "submissions": "screenings (of those requests, and never booked)",
@@ -71,6 +73,7 @@ class PurgePlan:
 
     booking_ids: list[int] = field(default_factory=list)
     note_ids: list[int] = field(default_factory=list)
+    status_change_ids: list[int] = field(default_factory=list)
     followup_ids: list[int] = field(default_factory=list)
     followup_link_ids: list[int] = field(default_factory=list)
     submission_ids: list[int] = field(default_factory=list)
@@ -86,6 +89,7 @@ class PurgePlan:
         return {
             "booking_requests": len(self.booking_ids),
             "notes": len(self.note_ids),
+            "status_changes": len(self.status_change_ids),
             "followups": len(self.followup_ids),
             "followup_links": len(self.followup_link_ids),
             "submissions": len(self.submission_ids),
@@ -114,6 +118,11 @@ def plan(config: dict[str, Any], now: dt.datetime | None = None) -> PurgePlan:
     result.booking_ids = _ids(old_bookings.order_by(BookingRequest.id))
     result.note_ids = _ids(
         select(Note.id).where(Note.booking_request_id.in_(old_bookings)).order_by(Note.id)
+    )
+    result.status_change_ids = _ids(
+        select(StatusChange.id)
+        .where(StatusChange.booking_request_id.in_(old_bookings))
+        .order_by(StatusChange.id.desc())  # an undo before the change it undoes
     )
     old_followups = select(FollowUp.id).where(FollowUp.booking_request_id.in_(old_bookings))
     result.followup_ids = _ids(old_followups.order_by(FollowUp.id))
@@ -236,6 +245,7 @@ def _delete(model: Any, ids: Sequence) -> None:
 def execute(found: PurgePlan) -> None:
     """Delete and empty the planned rows, children first. Flushes; the caller commits."""
     _delete(Note, found.note_ids)
+    _delete(StatusChange, found.status_change_ids)
     _delete(FollowUpLink, found.followup_link_ids)
     _delete(FollowUp, found.followup_ids)
     _delete(OutboxMessage, found.email_ids)

@@ -18,6 +18,7 @@ from intake.models import (
     OutboxMessage,
     ResumeToken,
     RuleSetVersion,
+    StatusChange,
     Submission,
     TestCase,
     utcnow,
@@ -64,6 +65,15 @@ def add_booking(days: float) -> BookingRequest:
     db.session.add(booking)
     db.session.flush()
     db.session.add(Note(booking_request_id=booking.id, body="Called back", created_at=ago(days)))
+    # a status change and its undo (which refers to it): both go with the request
+    change = StatusChange(booking_request_id=booking.id, old="new", new="contacted", at=ago(days))
+    db.session.add(change)
+    db.session.flush()
+    db.session.add(
+        StatusChange(
+            booking_request_id=booking.id, old="contacted", new="new", undoes_id=change.id
+        )
+    )
     add_email(days, "sent", booking_id=booking.id)
     add_email(days, "sent", booking_id=booking.id)
     return booking
@@ -170,6 +180,7 @@ def test_purge_deletes_what_is_past_its_time_and_nothing_else(app, data):
         assert data["old_unbooked"] not in ids(Submission)
         assert data["recent_unbooked"] in ids(Submission)
         assert count(Note) == 3
+        assert count(StatusChange) == 6
         emails = ids(OutboxMessage)
         assert data["old_sent"] not in emails
         assert data["old_failed"] not in emails
@@ -214,6 +225,7 @@ def test_every_purge_is_audited_with_its_counts(app, data):
         assert event.details == {
             "booking_requests": 1,
             "notes": 1,
+            "status_changes": 2,
             "followups": 0,
             "followup_links": 0,
             "submissions": 2,

@@ -5,22 +5,37 @@ from __future__ import annotations
 
 import re
 
+from flask_login import current_user
 from sqlalchemy import select
 
 from intake.audit import audit
 from intake.extensions import db
-from intake.models import BookingRequest, Note, OutboxMessage, User
+from intake.models import BookingRequest, Note, OutboxMessage, StatusChange, User
 from intake.screening.invisible import strip_invisible
 
-STATUSES = ("new", "contacted", "booked", "declined", "closed")
-#: status -> the statuses it may move to (new → contacted → booked | declined → closed)
+#: status -> how staff read it
+STATUS_LABELS = {
+    "new": "New",
+    "tried_to_call": "Tried to call",
+    "contacted": "Contacted",
+    "booked": "Booked",
+    "declined": "Declined",
+    "closed": "Closed",
+}
+STATUSES = tuple(STATUS_LABELS)
+#: status -> the statuses it may move to. "Tried to call" may be repeated (a new call-back
+#: day); any change can be undone (undo puts the previous status back).
 TRANSITIONS = {
-    "new": ("contacted",),
+    "new": ("tried_to_call", "contacted", "declined"),
+    "tried_to_call": ("tried_to_call", "contacted", "declined"),
     "contacted": ("booked", "declined"),
     "booked": ("closed",),
     "declined": ("closed",),
     "closed": (),
 }
+#: statuses in which nobody has reached the patient yet: the promise to contact them within
+#: RESPONSE_WORKING_DAYS runs ("new" only: a tried call is an answer, with a call-back day)
+WAITING = ("new",)
 #: requests per page of the list
 PAGE_SIZE = 25
 
@@ -29,22 +44,71 @@ class WorkflowError(ValueError):
     """A status change the workflow does not allow."""
 
 
+def label(status: str) -> str:
+    """A status as staff read it ("Tried to call"); the `status_label` template filter."""
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
 def check_change(booking: BookingRequest, status: str) -> None:
     """Raise WorkflowError unless the workflow lets the request become `status`."""
     if status not in TRANSITIONS.get(booking.status, ()):
-        raise WorkflowError(f"A request that is {booking.status} cannot become {status}")
+        raise WorkflowError(
+            f"A request that is {label(booking.status).lower()} cannot become "
+            f"{label(status).lower()}"
+        )
 
 
-def change_status(booking: BookingRequest, status: str, **details: object) -> str:
-    """Move a request along the workflow (audited, with `details`); returns the old status.
+def change_status(
+    booking: BookingRequest,
+    status: str,
+    *,
+    reason: str = "",
+    by: User | None = None,
+    **details: object,
+) -> StatusChange:
+    """Move a request along the workflow: recorded in its status history (who, when, why, and
+    what undo would put back) and audited with `details`. Flushes; returns the change.
 
     Raises WorkflowError when the workflow does not allow it. (The status form goes through
     appointments.py: booking takes the first appointment date, closing asks about treatment.)
     """
     check_change(booking, status)
+    before = {
+        "call_back_on": _iso(booking.call_back_on),
+        "first_appointment_on": _iso(booking.first_appointment_on),
+    }
     old, booking.status = booking.status, status
+    change = StatusChange(
+        booking_request_id=booking.id,
+        old=old,
+        new=status,
+        user_id=by.id if by else _current_user_id(),
+        reason=reason,
+        before=before,
+    )
+    db.session.add(change)
+    db.session.flush()
     audit("change_status", f"booking_request:{booking.id}", old=old, new=status, **details)
-    return old
+    return change
+
+
+def history_of(booking: BookingRequest) -> list[StatusChange]:
+    """A request's status changes, newest first."""
+    return list(
+        db.session.scalars(
+            select(StatusChange)
+            .where(StatusChange.booking_request_id == booking.id)
+            .order_by(StatusChange.id.desc())
+        )
+    )
+
+
+def _iso(day: object) -> str | None:
+    return day.isoformat() if day is not None else None  # type: ignore[attr-defined]
+
+
+def _current_user_id() -> int | None:
+    return current_user.id if current_user and current_user.is_authenticated else None
 
 
 def record_view(booking: BookingRequest) -> None:
