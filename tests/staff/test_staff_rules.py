@@ -526,19 +526,25 @@ def test_cli_changing_a_safety_rule_needs_confirm_safety_and_lists_the_changes(
     refused = runner.invoke(args=args)
     assert refused.exit_code == 1
     lines = refused.output.splitlines()
-    assert lines[:3] == [
-        "Safety rules changed:",
-        "  E8_fever_unwell removed",
-        "  E1_bladder changed: title, staff_note",
+    # every change in the rules list's words (not field names), safety rules marked
+    assert lines[:4] == [
+        "Changes from the version in force:",
+        "  E8_fever_unwell removed [safety rule]: when Fever, chills or feeling very unwell is "
+        "Yes, gives emergency (Urgent: emergency advice given)",
+        "  E1_bladder changed [safety rule]: Title: “New bladder disturbance with back pain” → "
+        "“Bladder trouble”",
+        "  E1_bladder changed [safety rule]: Note for staff: “Possible cauda equina syndrome "
+        "(retention, incontinence, altered urine flow sensation).” → “Same day”",
     ]
+    assert "safety rules (E8_fever_unwell, E1_bladder)" in refused.output
     assert "run again with --confirm-safety" in refused.output
     assert versions(app) == [1]
     draft = runner.invoke(args=["rules", "import", str(path)])
-    assert draft.exit_code == 0 and "  E1_bladder changed: title, staff_note" in draft.output
-    assert "an admin confirms them when publishing" in draft.output
+    assert draft.exit_code == 0 and "Title: “New bladder disturbance" in draft.output
+    assert "(E8_fever_unwell, E1_bladder): an admin confirms them when publishing" in draft.output
     confirmed = runner.invoke(args=[*args, "--confirm-safety"])
     assert confirmed.exit_code == 0, confirmed.output
-    assert "  E1_bladder changed: title, staff_note" in confirmed.output
+    assert "  E1_bladder changed [safety rule]: Title:" in confirmed.output
     assert "Published version 2." in confirmed.output
     assert versions(app) == [1, 2]
     [event] = audit(app, "rules_publish")

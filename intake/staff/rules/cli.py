@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from intake.audit import audit
 from intake.extensions import db
-from intake.screening import rule_analysis, rules, ruleset_format
+from intake.screening import change_words, rules, ruleset_format
 from intake.staff.rules import rulesets
 
 rules_cli = AppGroup("rules", help="Screening rules.")
@@ -88,17 +88,13 @@ def import_rules(path: str, publish: bool, note: str, confirm_safety: bool) -> N
     for problem in problems:
         click.echo(f"- {problem.message}")
     current = rulesets.current_version()
-    safety = [] if problems else _safety_changes(current.data, data)
+    safety = [] if problems else _echo_changes(current.data, data)
     if not publish:
         _import_draft(data, path, problems, safety)
         return
     if _as_json(data) == _as_json(current.data):
         click.echo(f"No changes: version {current.number} is already this rule set.")
         return
-    if safety:
-        click.echo("Safety rules changed:")
-        for change in safety:
-            click.echo(f"  {change}")
     try:
         version = rulesets.publish(data, "cli", note, current_app.config["PAIN_BAND_CUTS"])
     except rulesets.PublishRefused as refused:
@@ -109,8 +105,8 @@ def import_rules(path: str, publish: bool, note: str, confirm_safety: bool) -> N
     if safety and not confirm_safety:
         db.session.rollback()  # the version was only flushed
         raise click.ClickException(
-            "Not published: it changes safety rules. Check the changes above with a "
-            "clinician, then run again with --confirm-safety."
+            f"Not published: it changes safety rules ({', '.join(safety)}). Check the changes "
+            "above with a clinician, then run again with --confirm-safety."
         )
     audit(
         "rules_publish",
@@ -118,7 +114,7 @@ def import_rules(path: str, publish: bool, note: str, confirm_safety: bool) -> N
         actor="cli",
         note=version.note,
         source=path,
-        safety_rules=rulesets.safety_changes(current.data, data),
+        safety_rules=safety,
     )
     db.session.commit()
     click.echo(f"Published version {version.number}.")
@@ -129,21 +125,23 @@ def _as_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, default=str)
 
 
-def _safety_changes(before: dict, after: dict) -> list[str]:
-    """Each safety rule added, removed or changed, in words: "E1 changed: condition, enabled"."""
-    difference = rule_analysis.diff(before, after)
-    added = {r["id"] for r in difference.added}
-    removed = {r["id"] for r in difference.removed}
-    words = []
-    for rule_id in rulesets.safety_changes(before, after):
-        if rule_id in added:
-            words.append(f"{rule_id} added")
-        elif rule_id in removed:
-            words.append(f"{rule_id} removed")
-        else:
-            fields = ", ".join(change.field for change in difference.changed[rule_id])
-            words.append(f"{rule_id} changed: {fields}")
-    return words
+def _echo_changes(before: dict, after: dict) -> list[str]:
+    """Print every change in the rules list's words ("E1_bladder changed: Title: … → …"),
+    safety rules marked; returns the ids of the safety rules changed."""
+    safety = rulesets.safety_changes(before, after)
+    described = change_words.words(before, after, rules.dictionary())
+    lines = []
+    for rule in described.rules:
+        mark = " [safety rule]" if rule.rule_id in safety else ""
+        if rule.kind != "changed":
+            lines.append(f"{rule.rule_id} {rule.kind}{mark}: {rule.summary}")
+        lines += [f"{rule.rule_id} changed{mark}: {change.text}" for change in rule.changes]
+    lines += [f"Setting changed: {change.text}" for change in described.settings]
+    if lines:
+        click.echo("Changes from the version in force:")
+    for line in lines:
+        click.echo(f"  {line}")
+    return safety
 
 
 def _import_draft(data: dict, path: str, problems: list, safety: list[str]) -> None:
@@ -155,9 +153,10 @@ def _import_draft(data: dict, path: str, problems: list, safety: list[str]) -> N
     db.session.commit()
     click.echo("Saved as the draft" + (" (it has problems)." if problems else "."))
     if safety:
-        click.echo("It changes safety rules (an admin confirms them when publishing):")
-        for change in safety:
-            click.echo(f"  {change}")
+        click.echo(
+            f"It changes safety rules ({', '.join(safety)}): an admin confirms them when "
+            "publishing."
+        )
 
 
 @rules_cli.command("test")
