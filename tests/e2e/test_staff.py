@@ -111,7 +111,16 @@ def test_change_a_threshold_and_publish(staff_page: Page, screenshot):
     page.get_by_label("What changed and why").fill("New-onset age threshold 55 (Hull)")
     page.get_by_text("I confirm these changes to safety rules").click()
     page.get_by_role("button", name="Publish as version").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Not published")
+    # the draft page again: why at the top, linking to the failing case; the note kept
+    summary = page.locator(".error-summary").first
+    expect(summary.get_by_role("heading")).to_have_text("Not published: fix these first")
+    expect(summary).to_be_focused()
+    expect(
+        summary.get_by_role("link", name="Test case ‘First back pain at 50 (G4 boundary)’")
+    ).to_have_attribute("href", re.compile(r"/staff/rules/tests/\d+$"))
+    expect(page.get_by_label("What changed and why")).to_have_value(
+        "New-onset age threshold 55 (Hull)"
+    )
     screenshot(page, "refused")
     # The clinical lead agrees the boundary case is now different: replace the test case.
     page.goto("/staff/rules/tests")

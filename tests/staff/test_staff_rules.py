@@ -98,10 +98,16 @@ def test_admin_changes_a_threshold_then_publish_is_refused_by_a_test_case(app, a
     response = admin_client.post(
         "/staff/rules/draft/publish", data={"note": "G4 at 55", "confirm_safety": "y"}
     )
+    # the draft page again, saying why at the top, the note kept, the case linked to its editor
     assert response.status_code == 422
-    assert (
-        "Test case &#39;First back pain at 50 (G4 boundary)&#39; gave suitable, expected see_doctor"
-    ) in response.text
+    page = response.text
+    assert "Not published: fix these first" in page
+    assert "G4 at 55</textarea>" in page
+    assert re.search(
+        r'<a href="/staff/rules/tests/\d+">Test case ‘First back pain at 50 \(G4 boundary\)’ '
+        r"gave suitable, expected see_doctor",
+        page,
+    ), page
     with app.app_context():
         assert db.session.scalar(select(func.count(RuleSetVersion.id))) == 1
     assert audit(app, "rules_edit") == [{"safety": True, "change": "edit"}]

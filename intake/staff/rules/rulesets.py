@@ -66,9 +66,11 @@ def seed_default() -> RuleSetVersion | None:
 class PublishRefused(ValueError):
     """A draft that cannot be published yet; `reasons` says why, for the clinician."""
 
-    def __init__(self, reasons: list[str]):
+    def __init__(self, reasons: list[str], failures: list | None = None):
         super().__init__("; ".join(reasons))
         self.reasons = reasons
+        #: the failing test cases' results (TestResult), when that is why
+        self.failures = failures or []
 
 
 class RuleEditRefused(PermissionError):
@@ -310,7 +312,7 @@ def publish(
         raise PublishRefused([p.message for p in problems])
     failures = [r for r in run_test_cases(data, pain_band_cuts) if not r.passed]
     if failures:
-        raise PublishRefused([f"Test case '{r.case.name}' {r.why}." for r in failures])
+        raise PublishRefused([f"Test case '{r.case.name}' {r.why}." for r in failures], failures)
     if not note.strip():
         raise PublishRefused(["Write a short note saying what changed and why."])
     number = (db.session.scalar(select(func.max(RuleSetVersion.number))) or 0) + 1

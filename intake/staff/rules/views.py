@@ -70,16 +70,23 @@ def _draft() -> RuleSetDraft:
 @bp.get("/draft")
 def show_draft():
     """The draft: its rules, problems, warnings, changes, test results and impact preview."""
-    draft = _draft()
+    return _draft_page(_draft(), PublishForm(formdata=None))
+
+
+def _draft_page(draft: RuleSetDraft, publish: PublishForm, refused: list[str] | None = None):
+    """The draft page; after a refused publish (422), why, at the top and by the button, with
+    what was typed kept and each problem linking to its rule or test case."""
     preview = PreviewForm(request.args)
     review = operations.review_draft(draft, preview=preview.requested, limit=preview.limit)
-    return render_template(
+    page = render_template(
         "staff/rules/draft.html",
         draft=draft,
         review=review,
         preview_field=wtf_field(preview.preview),
-        publish_fields=PublishForm().fields(safety=bool(review.safety)),
+        publish_fields=publish.fields(safety=bool(review.safety)),
+        refused=refused,
     )
+    return page if refused is None else (page, 422)
 
 
 @bp.route("/draft/rule/new", methods=["GET", "POST"], defaults={"rule_id": None})
@@ -151,7 +158,14 @@ def discard_draft():
 def publish_refused(refused: rulesets.PublishRefused):
     """Publishing or restoring refused (problems, a failing test case, no note): why, for the
     clinician to fix."""
-    return form_page("staff/rules/refused.html", refused.reasons)
+    fixes = [
+        {
+            "message": f"Test case ‘{r.case.name}’ {r.why}.",
+            "href": url_for(".edit_test", case_id=r.case.id),
+        }
+        for r in refused.failures
+    ]
+    return form_page("staff/rules/refused.html", fixes or refused.reasons)
 
 
 @bp.post("/draft/publish")
@@ -160,8 +174,10 @@ def publish_draft():
     test fails."""
     draft = _draft()
     form = PublishForm()
-    if not form.validate():
-        return form_page("staff/rules/refused.html", form.reasons())
+    if form.validate() and not form.note.data:
+        form.note.errors = ["Write a short note saying what changed and why"]
+    if form.errors:
+        return _draft_page(draft, form, form.reasons())
     try:
         version = operations.publish_draft(
             draft, user=current_user, note=form.note.data, confirmed=form.confirm_safety.data
@@ -169,6 +185,9 @@ def publish_draft():
     except operations.SafetyPublishRefused as refused:
         flash(str(refused))
         return redirect(url_for(".show_draft"))
+    except rulesets.PublishRefused as refused:
+        db.session.rollback()
+        return _draft_page(draft, form, refused.reasons)
     db.session.commit()
     flash(f"Published version {version.number}. New screenings use it from now on.")
     return redirect(url_for(".list_rules"))
