@@ -197,11 +197,20 @@ def test_the_csv_applies_suppression_and_is_audited(app, staff_client):
     header, body = table[0], table[1:]
     assert header[:7] == ["claim", "measure", "who", "breakdown", "group", "weeks", "patients"]
     line = {(r[0], r[4], r[5]): r for r in body}
-    assert line[("Fast pain relief", "All patients", "2")][6:] == ["15", "11", "73", "48", "89"]
-    assert line[("Fast pain relief", "All patients", "6")][6:] == ["fewer than 5", "", "", "", ""]
-    for row in body:  # no suppressed cell gives a number away
-        if row[6] == "fewer than 5":
-            assert row[7:] == ["", "", "", ""]
+    assert header[-1] == "note"
+    line = {(r[0], r[4], r[5]): r for r in body}
+    assert line[("Fast pain relief", "All patients", "2")][6:] == [
+        "15", "11", "73", "48", "89", ""
+    ]
+    assert line[("Fast pain relief", "All patients", "6")][6:] == [
+        "", "", "", "", "", "fewer than 5 patients: not shown"
+    ]
+    suppressed = [row for row in body if row[-1] == "fewer than 5 patients: not shown"]
+    assert suppressed
+    for row in suppressed:  # no suppressed cell gives a number away
+        assert row[6:11] == ["", "", "", "", ""]
+    for row in body:  # number columns hold numbers only
+        assert all(cell == "" or cell.isdigit() for cell in row[6:11]), row
     with app.app_context():
         event = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "export_outcomes")

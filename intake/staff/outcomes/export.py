@@ -20,12 +20,14 @@ CSV_HEADER = (
     "share %",
     "95 % interval low %",
     "95 % interval high %",
+    "note",
 )
 
 
 def csv_rows(report: Report) -> Iterator[list[Any]]:
-    """The report as CSV rows (header first), suppression applied: a suppressed cell says
-    "fewer than 5" and gives no number or share."""
+    """The report as CSV rows (header first), suppression applied: a suppressed cell gives no
+    number or share, and its note says "fewer than 5" (every number column holds only numbers,
+    so a spreadsheet can sum and chart them)."""
     yield list(CSV_HEADER)
     for item in report.claims:
         lines = [("all", item.overall, item.measure.label), ("all", item.pgic, "PGIC")]
@@ -57,13 +59,14 @@ def csv_rows(report: Report) -> Iterator[list[Any]]:
 
 def _cell_fields(cell: stats.Share) -> list[Any]:
     if cell.suppressed:
-        return [stats.SUPPRESSED_WORDS, "", "", "", ""]
+        return ["", "", "", "", "", f"{stats.SUPPRESSED_WORDS} patients: not shown"]
     if not cell.n:
-        return [0, "", "", "", ""]
+        return [0, "", "", "", "", "no answers yet"]
     return [
         cell.n,
         cell.met,
         stats.whole_percent(cell.share or 0),
         stats.whole_percent(cell.low or 0),
         stats.whole_percent(cell.high or 0),
+        "",
     ]
