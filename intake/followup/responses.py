@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from intake.audit import audit
 from intake.extensions import db
-from intake.followup import forms, results
+from intake.followup import alerts, forms, results
 from intake.followup import measures as m
 from intake.followup.models import OPEN_STATUSES, FollowUp
 from intake.models import BookingRequest, utcnow
@@ -72,8 +72,9 @@ def keep_page(followup: FollowUp, page: str, answers: Mapping[str, Any]) -> None
 
 
 def complete(followup: FollowUp, answers: Mapping[str, Any]) -> bool:
-    """Store the finished answers with what a clinician should look at, once: False when the
-    follow-up was answered (or closed) meanwhile, by another tab or device."""
+    """Store the finished answers with what a clinician should look at, once (a flag also
+    queues an email to the clinic, alerts.py): False when the follow-up was answered (or
+    closed) meanwhile, by another tab or device."""
     everything: dict[str, Any] = {}
     for page in forms.PAGES:
         everything.update(saved(followup, page) or {})
@@ -93,7 +94,10 @@ def complete(followup: FollowUp, answers: Mapping[str, Any]) -> bool:
         )
         .execution_options(synchronize_session="fetch")
     )
-    return claimed.rowcount == 1
+    if claimed.rowcount != 1:
+        return False
+    alerts.queue_flag_alert(followup, found)
+    return True
 
 
 def stop(booking: BookingRequest) -> bool:
