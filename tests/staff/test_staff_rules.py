@@ -583,3 +583,25 @@ def test_test_case_by_filling_the_questionnaire_in_test_mode(app, staff_client):
         assert case.expected_rules == ["anticoagulant"]
         assert db.session.scalar(select(func.count(Submission.id))) == 0  # no submission
     assert "Warfarin patient" in staff_client.get("/staff/rules/tests").text
+
+
+@pytest.mark.parametrize(
+    ("asked", "limit"),
+    [("all", 200_000), ("100000", 100_000), ("5000000", 200_000), ("0", 1000), ("x", 1000)],
+)
+def test_a_preview_never_reaches_past_its_cap(app, asked, limit):
+    """ "All" and any larger number re-screen at most PREVIEW_MAX, so a clinic chain's preview
+    stays inside gunicorn's timeout (the draft page runs it in the request)."""
+    from intake.staff.rules.forms import PREVIEW_MAX, PreviewForm
+
+    assert PREVIEW_MAX == 200_000
+    with app.test_request_context(f"/staff/rules/draft?preview={asked}"):
+        from flask import request
+
+        assert PreviewForm(request.args).limit == limit
+
+
+def test_the_all_choice_says_where_it_stops(app, staff_client):
+    staff_client.post("/staff/rules/draft")
+    page = staff_client.get("/staff/rules/draft").text
+    assert '<option value="all">all submissions (up to the last 200,000)</option>' in page

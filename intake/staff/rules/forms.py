@@ -34,6 +34,10 @@ from intake.screening.outcomes import OUTCOME_TEXT
 from intake.staff.rules.operations import REVIEW_DATE_MESSAGE, ScreenedAnswers
 
 PREVIEW_DEFAULT, PREVIEW_CHOICES = 1000, (100, 1000, 10000, 100000)
+#: The most one preview re-screens ("all" means up to this): it runs inside the page's request,
+#: and 100,000 take up to ~8 s at worst on a busy 2-core machine (README, Benchmarks), so this
+#: stays well inside gunicorn's 30 s timeout however many submissions a clinic chain holds.
+PREVIEW_MAX = 200_000
 
 
 def _unless_posted(values: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -344,7 +348,7 @@ class PreviewForm(Form):
     preview = SelectField(
         "Re-screen the last",
         choices=[SelectChoice(str(n), f"{n:,} submissions") for n in PREVIEW_CHOICES]
-        + [SelectChoice("all", "all submissions")],
+        + [SelectChoice("all", f"all submissions (up to the last {PREVIEW_MAX:,})")],
         default=str(PREVIEW_DEFAULT),
     )
 
@@ -355,8 +359,9 @@ class PreviewForm(Form):
 
     @property
     def limit(self) -> int | None:
-        """How many submissions: None for all; a number not offered is taken as typed."""
+        """How many of the latest submissions: a number not offered is taken as typed, "all"
+        and anything larger are PREVIEW_MAX."""
         raw = self.preview.data or ""
         if raw == "all":
-            return None
-        return int(raw) if raw.isdigit() and int(raw) > 0 else PREVIEW_DEFAULT
+            return PREVIEW_MAX
+        return min(int(raw), PREVIEW_MAX) if raw.isdigit() and int(raw) > 0 else PREVIEW_DEFAULT
