@@ -56,6 +56,11 @@ def _list(value: str) -> list[str]:
 SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "SECRET_KEY": (DEV_SECRET_KEY, str, "Signs sessions and CSRF tokens; required in production"),
     "DATABASE_URL": (None, str, "SQLAlchemy URL; SQLite file in instance/ when unset"),
+    "DATABASE_CONNECT_TIMEOUT": (
+        5,
+        _int,
+        "Seconds to wait for PostgreSQL to accept a connection before giving up",
+    ),
     "CLINIC_NAME": ("Your Clinic", str, "Shown on every page and in emails"),
     "CLINIC_EMAIL": (["clinic@example.test"], _list, "Where booking requests go (comma list)"),
     "CLINIC_PHONE": ("", str, "Clinic phone number shown to patients"),
@@ -158,6 +163,11 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     # connections that sat idle. pool_recycle replaces connections after 30 minutes, before
     # a firewall or server timeout drops them.
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, "pool_recycle": 1800}
+    # A server that never answers (a network that drops packets, a stalled failover) would
+    # otherwise hold a request, or a /healthz probe, until TCP gives up minutes later.
+    connect_timeout = config.pop("DATABASE_CONNECT_TIMEOUT")
+    if database_url.startswith("postgresql"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": connect_timeout}
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session

@@ -108,3 +108,48 @@ def test_never_rate_limited(sqlite_url, application_limit):
     assert [client.get("/healthz").status_code for _ in range(6)] == [200] * 6
     pages = [client.get("/staff/login", base_url="https://x").status_code for _ in range(3)]
     assert pages[-1] == 429  # the limit is in force elsewhere
+
+
+def test_unavailable_when_the_database_accepts_but_never_answers():
+    """A PostgreSQL address that takes the connection and then says nothing (a stalled server
+    or failover): DATABASE_CONNECT_TIMEOUT ends the wait and the probe gets 503, instead of
+    hanging until TCP gives up minutes later."""
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshake; nobody ever reads or writes
+    port = silent.getsockname()[1]
+    config = load_config(
+        "",
+        {
+            "DATABASE_URL": f"postgresql://intake@127.0.0.1:{port}/intake",
+            "DATABASE_CONNECT_TIMEOUT": "1",
+        },
+    )
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 1}
+    app = production_app(
+        f"postgresql://intake@127.0.0.1:{port}/intake",
+        SQLALCHEMY_ENGINE_OPTIONS=config["SQLALCHEMY_ENGINE_OPTIONS"],
+    )
+    answers = []
+    probe = threading.Thread(
+        target=lambda: answers.append(app.test_client().get("/healthz")), daemon=True
+    )
+    try:
+        probe.start()
+        probe.join(60)  # a liveness bound, far above the 1 s timeout: without it, no answer
+        assert answers, "the probe was still waiting for the database after 60 s"
+        assert answers[0].status_code == 503
+        assert_bare(answers[0], "unavailable")
+    finally:
+        silent.close()
+
+
+def test_the_connect_timeout_is_postgresql_only():
+    sqlite = load_config("", {"DATABASE_URL": "sqlite:///x.db"})
+    assert "connect_args" not in sqlite["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert load_config("", {"DATABASE_URL": "postgres://u@h/d"})["SQLALCHEMY_ENGINE_OPTIONS"][
+        "connect_args"
+    ] == {"connect_timeout": 5}
