@@ -143,13 +143,31 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
 }
 
 
+class SettingsError(ValueError):
+    """Settings that could not be read: every one of them, each in plain words."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(
+            "These settings could not be read (fix them in the environment or .env):\n"
+            + "\n".join(f"- {problem}" for problem in problems)
+        )
+        self.problems = problems
+
+
 def load_config(instance_path: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """The configuration: defaults, overridden by environment variables (and .env)."""
+    """The configuration: defaults, overridden by environment variables (and .env).
+    SettingsError lists every value that cannot be read, with what the setting takes."""
     environ = dict(os.environ if environ is None else environ)
     config: dict[str, Any] = {}
-    for name, (default, parse, _description) in SETTINGS.items():
+    problems = []
+    for name, (default, parse, description) in SETTINGS.items():
         raw = environ.get(name)
-        config[name] = parse(raw) if raw not in (None, "") else default
+        try:
+            config[name] = parse(raw) if raw not in (None, "") else default
+        except (ValueError, LookupError) as error:  # ZoneInfoNotFoundError is a KeyError
+            problems.append(f"{name}={raw!r} is not right ({error or 'unknown'}): {description}")
+    if problems:
+        raise SettingsError(problems)
     database_url = config.pop("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "intake.db")
     )
