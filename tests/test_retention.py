@@ -70,9 +70,7 @@ def add_booking(days: float) -> BookingRequest:
     db.session.add(change)
     db.session.flush()
     db.session.add(
-        StatusChange(
-            booking_request_id=booking.id, old="contacted", new="new", undoes_id=change.id
-        )
+        StatusChange(booking_request_id=booking.id, old="contacted", new="new", undoes_id=change.id)
     )
     add_email(days, "sent", booking_id=booking.id)
     add_email(days, "sent", booking_id=booking.id)

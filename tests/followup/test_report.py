@@ -199,11 +199,14 @@ def test_the_csv_applies_suppression_and_is_audited(app, staff_client):
     line = {(r[0], r[4], r[5]): r for r in body}
     assert header[-1] == "note"
     line = {(r[0], r[4], r[5]): r for r in body}
-    assert line[("Fast pain relief", "All patients", "2")][6:] == [
-        "15", "11", "73", "48", "89", ""
-    ]
+    assert line[("Fast pain relief", "All patients", "2")][6:] == ["15", "11", "73", "48", "89", ""]
     assert line[("Fast pain relief", "All patients", "6")][6:] == [
-        "", "", "", "", "", "fewer than 5 patients: not shown"
+        "",
+        "",
+        "",
+        "",
+        "",
+        "fewer than 5 patients: not shown",
     ]
     suppressed = [row for row in body if row[-1] == "fewer than 5 patients: not shown"]
     assert suppressed
