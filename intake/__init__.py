@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from intake.staff.blueprint import bp as staff_bp
     from intake.staff.dashboard import views as _dashboard_views  # noqa: F401 (adds routes)
     from intake.staff.outcomes import views as _outcomes_views  # noqa: F401 (adds routes)
+    from intake.staff.requests import status_views as _status_views  # noqa: F401 (adds routes)
     from intake.staff.requests import views as _requests_views  # noqa: F401 (adds routes)
     from intake.staff.rules.views import bp as rules_bp
 

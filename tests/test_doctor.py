@@ -328,7 +328,8 @@ EXPECTED = [
     "Rate limits would not hold: 3 workers",
     "DATABASE_URL is a SQLite file and gunicorn would run 3 workers",
     "The SQLite database file",
-    "The static files are not built (css/app.css, css/print.css, css/staff.css, js/app.js)",
+    "The static files are not built (css/app.css, css/print.css, css/staff.css, js/app.js, "
+    "js/staff.js)",
 ]
 HTTPS_BAD = {**BAD, "BASE_URL": "https://intake.riverside-physio.co.uk"}
 HTTPS_EXPECTED = [

@@ -52,7 +52,7 @@ def test_pages_link_the_hashed_names(app):
     patient = client.get("/").get_data(as_text=True)
     staff = client.get("/staff/login").get_data(as_text=True)
     assert set(linked(patient)) == {"css/app.css", "js/app.js"}
-    assert set(linked(staff)) == {"css/app.css", "css/staff.css", "js/app.js"}
+    assert set(linked(staff)) == {"css/app.css", "css/staff.css", "js/app.js", "js/staff.js"}
     for html in (patient, staff):
         assert '/static/css/app.css"' not in html and '/static/js/app.js"' not in html
     names = static_files.hashed_names(SOURCE)

@@ -13,7 +13,7 @@ from intake.followup import schedule
 followups_cli = AppGroup("followups", help="Outcome follow-up questions after treatment.")
 
 
-def _moment(value: str | None) -> dt.datetime | None:
+def moment(value: str | None) -> dt.datetime | None:
     """--now as naive UTC (an offset, if given, is converted)."""
     if value is None:
         return None
@@ -26,16 +26,20 @@ def _moment(value: str | None) -> dt.datetime | None:
     return moment
 
 
-@followups_cli.command("run")
-@click.option(
+#: `--now ISO-DATETIME` for commands that run what is due (follow-ups, the digest)
+now_option = click.option(
     "--now",
     "now",
     default=None,
     metavar="ISO-DATETIME",
     help="Run as if it were this moment (UTC unless an offset is given) [default: now].",
 )
+
+
+@followups_cli.command("run")
+@now_option
 def followups_run(now: str | None) -> None:
     """Queue the follow-up emails and reminders that are due, and mark expired ones missed;
     print the counts."""
-    counts = schedule.run_due(_moment(now))
+    counts = schedule.run_due(moment(now))
     click.echo(str(counts))

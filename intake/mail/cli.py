@@ -14,10 +14,11 @@ from flask.cli import AppGroup
 
 from intake.extensions import db
 from intake.followup import schedule
-from intake.mail import outbox
+from intake.mail import digest, outbox
 
 outbox_cli = AppGroup("outbox", help="The email outbox.")
-#: Seconds between the worker's runs of the follow-up schedule (one worker is enough).
+#: Seconds between the worker's runs of the follow-up schedule and the morning digest's check
+#: (one worker is enough; several never send either twice).
 FOLLOWUP_EVERY = 60
 
 
@@ -45,7 +46,7 @@ def outbox_send(limit: int) -> None:
 def outbox_work(interval: float | None) -> None:
     """Deliver continuously until SIGTERM or SIGINT (finishes the message in hand and puts
     the rest of its batch back). About once a minute it also queues the follow-up emails that
-    are due (intake/followup/schedule.py)."""
+    are due (intake/followup/schedule.py) and, once a day, the morning digest (DIGEST_HOUR)."""
     interval = current_app.config["OUTBOX_POLL_INTERVAL"] if interval is None else interval
     stop = threading.Event()
 
@@ -61,6 +62,7 @@ def outbox_work(interval: float | None) -> None:
         if time.monotonic() >= followups_next:
             followups_next = time.monotonic() + FOLLOWUP_EVERY
             _run_followups()
+            _run_digest()
         try:
             result = outbox.deliver_due(stop=stop.is_set)
         except Exception:  # a database hiccup must not end the worker
@@ -82,6 +84,15 @@ def _run_followups() -> None:
         return
     if counts.sent or counts.reminded or counts.missed or counts.failed:
         logging.getLogger("intake.followup").info("follow-up run: %s", counts)
+
+
+def _run_digest() -> None:
+    """Queue the morning digest if it is due; a failure is logged and tried next minute."""
+    try:
+        digest.run_due()
+    except Exception:  # a database hiccup must not end the worker
+        db.session.rollback()
+        logging.getLogger("intake.digest").exception("digest run failed")
 
 
 def _destination() -> str:

@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
+from intake import clinic_time
 from intake.followup import links
 from intake.followup.models import FollowUp
 from intake.mail import outbox
-from intake.models import BookingRequest, Draft, OutboxMessage
+from intake.mail.first_steps import first_steps, moment_words
+from intake.models import BookingRequest, Draft, OutboxMessage, utcnow
 from intake.patient import availability
 from intake.screening import summary
 from intake.screening.outcomes import OUTCOME_TEXT
@@ -40,12 +42,27 @@ def clinic_email_context(booking: BookingRequest) -> dict[str, Any]:
         dict(rule, patient_message=render_message(rule["patient_message"], context))
         for rule in submission.fired
     ]
+    red_flags = [r for r in fired if r["safety"]]
+    precautions = [r for r in fired if not r["safety"] and r["outcome"] != "info"]
+    received = booking.created_at or utcnow()
+    zone = clinic_time.clinic_zone()
+    steps = first_steps(
+        submission.outcome,
+        respond_by=clinic_time.clinic_respond_by(received),
+        promise=clinic_time.promise_words(),
+        red_flags=len(red_flags),
+        precautions=len(precautions),
+        detailed=_detail() != "minimal",
+    )
     return {
         "detail": _detail(),
         "booking": booking,
         "submission": submission,
-        "red_flags": [r for r in fired if r["safety"]],
-        "precautions": [r for r in fired if not r["safety"] and r["outcome"] != "info"],
+        # who, how to reach them, when they can come, what to do first; then the detail
+        "received": moment_words(clinic_time.to_local(received, zone), zone.key),
+        "first_steps": steps,
+        "red_flags": red_flags,
+        "precautions": precautions,
         "notes": [r for r in fired if r["outcome"] == "info"],
         "scores": submission.scores,
         "sections": summary.answer_sections(submission.answers),

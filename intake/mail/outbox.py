@@ -45,8 +45,12 @@ def enqueue(
     html_body: str | None = None,
     reply_to: str | None = None,
     booking_request_id: int | None = None,
+    message_id: str | None = None,
 ) -> OutboxMessage:
-    """Queue an email in the current transaction; the caller commits. Flushes."""
+    """Queue an email in the current transaction; the caller commits. Flushes.
+
+    A `message_id` given by the caller makes the email unique (the column is): a second one
+    with it raises IntegrityError (the morning digest is sent once a day that way)."""
     message = OutboxMessage(
         kind=kind,
         recipients=list(recipients),
@@ -55,7 +59,7 @@ def enqueue(
         html_body=fold_long_lines(html_body) if html_body else None,
         reply_to=reply_to,
         booking_request_id=booking_request_id,
-        message_id=make_msgid(domain=_message_id_domain()),
+        message_id=message_id or make_msgid(domain=message_id_domain()),
         status=PENDING,
         next_attempt_at=utcnow(),
         give_up_at=utcnow() + dt.timedelta(seconds=current_app.config["OUTBOX_MAX_AGE"]),
@@ -84,7 +88,8 @@ def fold_long_lines(body: str) -> str:
     return "\n".join(lines)
 
 
-def _message_id_domain() -> str:
+def message_id_domain() -> str:
+    """The domain of Message-IDs: MAIL_DEFAULT_SENDER's."""
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     address = sender[1] if isinstance(sender, tuple | list) else sender
     return address.rpartition("@")[2] or "intake.invalid"

@@ -104,7 +104,9 @@ def test_booked_with_a_date_plans_a_followup_per_week_of_the_schedule(app, staff
     assert audits(app, "plan_followups") == [{"followups": 3}]
     page = staff_client.get(f"/staff/requests/{request_id}").text
     assert f"First appointment: <strong>{DAY:%a %d %b %Y}</strong>" in page
-    assert "Change the date" in page and "Was the patient treated?" in page
+    assert "Change the date" in page and "Close the request" in page
+    closing = staff_client.get(f"/staff/requests/{request_id}/status/closed").text
+    assert "Was the patient treated?" in closing
 
 
 def test_schedule_settings_are_followed(database_url, tmp_path):
@@ -133,8 +135,9 @@ def test_no_followups_without_consent_when_stopped_or_declined(app, staff_client
     stopped = booked(app, staff_client, stopped=True)
     declined = booked(app, staff_client, day=None)
     url = f"/staff/requests/{declined}/status"
-    assert staff_client.post(url, data={"status": "declined"}).status_code == 302
-    assert staff_client.post(url, data={"status": "closed"}).status_code == 302
+    for status in ("declined", "closed"):
+        form = {"status": status, "reason": "They chose another clinic"}
+        assert staff_client.post(url, data=form).status_code == 302
     for request_id in (no_consent, stopped, declined):
         assert rows(app, request_id) == []
     assert run(app, at(DAY, 20)) == schedule.RunCounts()
@@ -193,7 +196,8 @@ def test_closing_untreated_cancels_the_open_followups_and_treated_keeps_them(app
     assert statuses(app, treated) == ["sent", "scheduled", "scheduled"]
     for request_id, answer in ((treated, "finished"), (untreated, "not_treated")):
         response = staff_client.post(
-            f"/staff/requests/{request_id}/status", data={"status": "closed", "treated": answer}
+            f"/staff/requests/{request_id}/status",
+            data={"status": "closed", "treated": answer, "reason": "Treatment ended"},
         )
         assert response.status_code == 302
     assert statuses(app, treated) == ["sent", "scheduled", "scheduled"]

@@ -69,12 +69,12 @@ def test_csv_cells_are_quoted_and_never_start_a_formula_whatever_the_separator(a
         assert not started, (separator, started)
     # every cell quoted, numbers too
     header, row = text.splitlines()[:2]
-    assert header.startswith('"Reference","Received (UTC)",')
-    assert row.startswith('"DN-') and row.endswith('"1"') and row.count('","') == 15
+    assert header.startswith('"Reference","Received (Europe/London)",')
+    assert row.startswith('"DN-') and row.endswith('"1"') and row.count('","') == 17
     # read back properly, the text is all there, with a ' where a formula could have started
-    parsed = list(csv.reader(io.StringIO(text)))[1]
-    assert parsed[4] == "Ada;'=1+1"
-    assert parsed[14] == (
+    header, parsed = list(csv.reader(io.StringIO(text)))[:2]
+    assert parsed[header.index("Name")] == "Ada;'=1+1"
+    assert parsed[header.index("Message")] == (
         "x,'=1 and a;' -2 and b,'@SUM(A1) then;'\t'=3 or,' =HYPERLINK(\"http://evil\")"
     )
 

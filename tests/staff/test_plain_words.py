@@ -82,9 +82,11 @@ def test_the_csv_uses_labels_readable_phones_and_dates_and_a_column_per_day(app,
     rows = list(csv.reader(io.StringIO(staff_client.get("/staff/requests.csv").text)))
     assert rows[0] == [
         "Reference",
-        "Received (UTC)",
+        "Received (Europe/London)",
         "Outcome",
         "Status",
+        "Assigned to",
+        "Call back on",
         "Name",
         "Email",
         "Phone",
@@ -99,13 +101,13 @@ def test_the_csv_uses_labels_readable_phones_and_dates_and_a_column_per_day(app,
         "Rule set version",
     ]
     newest, oldest = rows[1:]
-    assert newest[2:4] == ["Clinician review needed", "New"]
-    assert newest[6] == "07911 123456"
-    assert newest[7:13] == [""] * 6
-    assert newest[13] == "Morning, Evening"
+    assert newest[2:6] == ["Clinician review needed", "New", "", ""]
+    assert newest[8] == "07911 123456"
+    assert newest[9:15] == [""] * 6
+    assert newest[15] == "Morning, Evening"
     assert oldest[2] == "May be suitable"
-    assert oldest[6] == "'+1 415-555-0123"  # still formula-safe
-    assert oldest[7:13] == ["", "yes", "", "yes", "", ""]
-    assert oldest[13] == "Morning"
+    assert oldest[8] == "'+1 415-555-0123"  # still formula-safe
+    assert oldest[9:15] == ["", "yes", "", "yes", "", ""]
+    assert oldest[15] == "Morning"
     for row in (newest, oldest):
         assert re.fullmatch(r"\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d", row[1]), row[1]

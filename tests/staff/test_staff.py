@@ -367,6 +367,7 @@ def test_status_workflow(app, staff_client):
     day = str(utcnow().date() + dt.timedelta(days=3))
     for status in ("contacted", "booked", "closed"):
         form = {"status": status, "first_appointment_on": day, "treated": "finished"}
+        form["reason"] = "Treatment finished"
         assert staff_client.post(url, data=form).status_code == 302
     with app.app_context():
         assert db.session.get(BookingRequest, request_id).status == "closed"
@@ -399,11 +400,11 @@ def test_csv_export_escapes_formulas_and_is_audited(app, staff_client):
     response = staff_client.get("/staff/requests.csv?outcome=review")
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0][:4] == ["Reference", "Received (UTC)", "Outcome", "Status"]
+    assert rows[0][:4] == ["Reference", "Received (Europe/London)", "Outcome", "Status"]
     assert len(rows) == 2  # filtered: only the review request
-    assert rows[1][4] == '\'=HYPERLINK("http://evil")'
-    assert rows[1][14] == "'+1 call me"
-    assert rows[1][6] == "07911 123456"  # the clinic's own format (PHONE_REGION GB)
+    assert rows[1][6] == '\'=HYPERLINK("http://evil")'
+    assert rows[1][16] == "'+1 call me"
+    assert rows[1][8] == "07911 123456"  # the clinic's own format (PHONE_REGION GB)
     assert "export" in audit_actions(app)
 
 

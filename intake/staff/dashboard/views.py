@@ -1,4 +1,5 @@
-"""The dashboard (counts and charts) and the outbox page (emails waiting or failed)."""
+"""The dashboard (today's work, counts and charts) and the outbox page (emails waiting or
+failed)."""
 
 from __future__ import annotations
 
@@ -15,18 +16,18 @@ from intake.screening import questionnaire
 from intake.screening.outcomes import OUTCOME_TEXT
 from intake.screening.rules import OUTCOMES
 from intake.staff.blueprint import bp
-from intake.staff.dashboard import charts, stats
+from intake.staff.dashboard import charts, stats, today
 from intake.staff.requests import finding
 
 
 @bp.get("/")
 def dashboard():
-    """Counts and charts: requests per week by outcome, the funnel, where drafts stop."""
-    new_count = finding.count_new()
+    """Today's work first (new, overdue, call-backs due, see-a-doctor cases not yet reached,
+    what is assigned to me), then the charts: requests per week by outcome, the funnel, where
+    drafts stop."""
     return render_template(
         "staff/dashboard/index.html",
-        new_count=new_count,
-        new_words=finding.in_words(new_count),
+        piles=today.piles(finding.Context.current()),
         followups_to_look=timeline.unseen_flag_count(),
         **_charts(current_app.config["UNBOOKED_RETENTION_DAYS"]),
     )

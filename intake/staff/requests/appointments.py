@@ -1,7 +1,9 @@
-"""The status form's follow-up side: the first appointment date staff give when they mark a
-request booked (which plans its follow-ups), changing that date (which moves them), and
-closing a booked request, treated or not (not treated cancels them). Audited; the views only
-call these. The workflow itself is bookings.py; the follow-ups intake/followup/schedule.py."""
+"""The status forms: "tried to call" with its optional call-back day; the first appointment
+date staff give when they mark a request booked (which plans its follow-ups), changing that
+date (which moves them); declining and closing, which need a reason, and closing a booked
+request, treated or not (not treated cancels the follow-ups). Audited; the views only call
+these. The workflow itself is bookings.py; undo and assignment workflow.py; the follow-ups
+intake/followup/schedule.py."""
 
 from __future__ import annotations
 
@@ -11,14 +13,22 @@ from collections.abc import Mapping
 
 from flask import current_app
 
+from intake import clinic_time
 from intake.audit import audit
 from intake.followup import schedule
-from intake.forms import ChoiceView, FieldView
+from intake.forms import ChoiceView, FieldView, strip
 from intake.models import BookingRequest, utcnow
 from intake.staff.requests import bookings
 
 DATE = "first_appointment_on"
 TREATED = "treated"
+CALL_BACK = "call_back_on"
+REASON = "reason"
+#: the statuses that ask for confirmation and a reason (on their own page)
+CONFIRMED = ("declined", "closed")
+#: the fields of that page
+CONFIRM_FIELDS = (TREATED, REASON)
+REASON_MAX = 1000
 TREATED_CHOICES = {
     "finished": "Treatment finished",
     "not_treated": "Not treated (cancelled or did not attend)",
@@ -54,19 +64,21 @@ _WORDS = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})")
 
 
 class FieldError(bookings.WorkflowError):
-    """A status form field that was not right: `field` (DATE or TREATED) and the message."""
+    """Status form fields that were not right: the first `field` (DATE, TREATED, CALL_BACK or
+    REASON) and its message; `errors` holds every field's message."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, others: Mapping[str, str] | None = None):
         super().__init__(message)
         self.field = field
+        self.errors = {field: message, **(others or {})}
 
 
-def parse_date(raw: str) -> dt.date:
+def parse_date(raw: str, what: str = "the date of the first appointment") -> dt.date:
     """A date as staff type it: 2026-11-23, 23/11/2026 (day first; . and - too) or
-    23 Nov 2026. ValueError with a message to show otherwise."""
+    23 Nov 2026. ValueError with a message to show otherwise ("Enter `what` like …")."""
     text = " ".join(str(raw).split()).lower()[:40]
     if not text:
-        raise ValueError("Enter the date of the first appointment")
+        raise ValueError(f"Enter {what}")
     if match := _ISO.fullmatch(text):
         year, month, day = (int(part) for part in match.groups())
     elif match := _NUMERIC.fullmatch(text):
@@ -74,7 +86,7 @@ def parse_date(raw: str) -> dt.date:
     elif (match := _WORDS.fullmatch(text)) and match.group(2) in _MONTHS:
         day, month, year = int(match.group(1)), _MONTHS[match.group(2)], int(match.group(3))
     else:
-        raise ValueError(f"Enter the date of the first appointment like {EXAMPLE}")
+        raise ValueError(f"Enter {what} like {EXAMPLE}")
     try:
         return dt.date(year, month, day)
     except ValueError:
@@ -88,8 +100,8 @@ def first_appointment(booking: BookingRequest, raw: str, today: dt.date | None =
         day = parse_date(raw)
     except ValueError as error:
         raise FieldError(DATE, str(error)) from None
-    today = today or utcnow().date()
-    made = booking.created_at.date()
+    today = today or clinic_time.clinic_today(utcnow())
+    made = clinic_time.clinic_today(booking.created_at)
     if day < made:
         raise FieldError(
             DATE, f"The first appointment cannot be before the request was made ({made:%d %b %Y})"
@@ -102,29 +114,96 @@ def first_appointment(booking: BookingRequest, raw: str, today: dt.date | None =
     return day
 
 
+def call_back_day(raw: str, today: dt.date | None = None) -> dt.date | None:
+    """The clinic day typed to call again after "tried to call" (None when left empty): today
+    or later, within a year. FieldError saying why not."""
+    if not str(raw).strip():
+        return None
+    try:
+        day = parse_date(raw, "the day to call back")
+    except ValueError as error:
+        raise FieldError(CALL_BACK, str(error)) from None
+    today = today or clinic_time.clinic_today(utcnow())
+    if day < today:
+        raise FieldError(
+            CALL_BACK, f"The day to call back cannot be in the past: today is {today:%a %d %b %Y}"
+        )
+    if day > today + MAX_AHEAD:
+        raise FieldError(CALL_BACK, "The day to call back must be within a year from today")
+    return day
+
+
 def change_status(booking: BookingRequest, form: Mapping[str, str]) -> str:
-    """Apply the status form (audited); returns the new status. Booked takes the first
-    appointment date and plans the follow-ups; closing a booked request asks whether the
-    patient was treated, and cancels the open follow-ups if not. WorkflowError or FieldError
-    when it cannot be done; nothing is changed then."""
+    """Apply the status form (audited); returns the new status. "Tried to call" takes an
+    optional call-back day; booked takes the first appointment date and plans the follow-ups;
+    declined and closed need a reason, and closing a booked request asks whether the patient
+    was treated, cancelling the open follow-ups if not. WorkflowError or FieldError when it
+    cannot be done; nothing is changed then."""
     status = str(form.get("status", ""))
     bookings.check_change(booking, status)
-    if status == "booked":
-        booking.first_appointment_on = first_appointment(booking, form.get(DATE, ""))
-        bookings.change_status(
-            booking, status, first_appointment_on=str(booking.first_appointment_on)
-        )
+    if status == "tried_to_call":
+        call_back = call_back_day(form.get(CALL_BACK, ""))
+        bookings.change_status(booking, status, call_back_on=call_back)
+    elif status == "booked":
+        day = first_appointment(booking, form.get(DATE, ""))
+        bookings.change_status(booking, status, first_appointment_on=str(day))
+        booking.first_appointment_on = day
         if planned := schedule.plan(booking):
             audit("plan_followups", _target(booking), followups=planned)
-    elif status == "closed" and booking.status == "booked":
-        treated = form.get(TREATED, "")
-        if treated not in TREATED_CHOICES:
-            raise FieldError(TREATED, "Select whether the patient was treated")
-        cancelled = schedule.cancel_open(booking) if treated == "not_treated" else 0
-        bookings.change_status(booking, status, treated=treated, followups_cancelled=cancelled)
+    elif status in CONFIRMED:
+        _confirmed(booking, status, form)
     else:
         bookings.change_status(booking, status)
     return status
+
+
+def _confirmed(booking: BookingRequest, status: str, form: Mapping[str, str]) -> None:
+    """Decline or close with the reason given (and, closing a booked request, whether the
+    patient was treated); FieldError naming every field that is not right."""
+    reason = strip(str(form.get(REASON, "")))
+    errors = {}
+    if booking.status == "booked" and form.get(TREATED, "") not in TREATED_CHOICES:
+        errors[TREATED] = "Select whether the patient was treated"
+    if not reason:
+        errors[REASON] = (
+            f"Enter why you are {'declining' if status == 'declined' else 'closing'} the request"
+        )
+    elif len(reason) > REASON_MAX:
+        errors[REASON] = f"Use {REASON_MAX} characters or fewer"
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise FieldError(field, message, errors)
+    if booking.status == "booked":
+        treated = form[TREATED]
+        cancelled = schedule.cancel_open(booking) if treated == "not_treated" else 0
+        bookings.change_status(
+            booking, status, reason=reason, treated=treated, followups_cancelled=cancelled
+        )
+    else:
+        bookings.change_status(booking, status, reason=reason)
+
+
+def done_words(booking: BookingRequest, status: str) -> str:
+    """What the flash message says after a status change."""
+    if status == "tried_to_call" and booking.call_back_on:
+        return f"Status changed to Tried to call: call back on {booking.call_back_on:%a %d %b %Y}."
+    if status in CONFIRMED:
+        return f"Request {bookings.label(status).lower()}."
+    text = f"Status changed to {bookings.label(status)}."
+    # schedule.plan() keeps cancelled follow-ups as they are (booked, undone, booked again)
+    if status == "booked" and _all_cancelled(booking):
+        text += (
+            " Its follow-up questions were cancelled before and are not planned again: "
+            "they cannot be restarted from here."
+        )
+    return text
+
+
+def _all_cancelled(booking: BookingRequest) -> bool:
+    """Whether a request that should have follow-ups has only cancelled ones."""
+    if not schedule.wanted(booking):
+        return False
+    return all(f.status == "cancelled" for f in schedule.followups_of(booking))
 
 
 def reschedule(booking: BookingRequest, form: Mapping[str, str]) -> bool:
@@ -151,8 +230,12 @@ def _target(booking: BookingRequest) -> str:
 def fields(
     booking: BookingRequest, typed: Mapping[str, str], problem: Exception | None = None
 ) -> dict[str, FieldView]:
-    """The status form's fields, showing what was typed and the problem next to its field."""
-    error = problem if isinstance(problem, FieldError) else None
+    """The status forms' fields, showing what was typed and the problem next to its field."""
+    errors = problem.errors if isinstance(problem, FieldError) else {}
+
+    def kept(name: str, shown: str = "") -> list[str]:
+        return [str(typed.get(name, shown))[: REASON_MAX + 100]] if errors else [shown]
+
     shown = booking.first_appointment_on.isoformat() if booking.first_appointment_on else ""
     date = FieldView(
         DATE,
@@ -162,8 +245,8 @@ def fields(
         if booking.status == "booked"
         else "First appointment date",
         hint=followup_words(booking),
-        values=[str(typed.get(DATE, shown))[:40] if error else shown],
-        error=str(error) if error and error.field == DATE else "",
+        values=[value[:40] for value in kept(DATE, shown)],
+        error=errors.get(DATE, ""),
         width="short",
     )
     treated = FieldView(
@@ -174,11 +257,33 @@ def fields(
         hint="Not treated cancels the follow-up questions not yet answered."
         if booking.followup_consent
         else "",
-        values=[str(typed.get(TREATED, ""))] if error else [],
+        values=kept(TREATED),
         choices=[ChoiceView(value, label) for value, label in TREATED_CHOICES.items()],
-        error=str(error) if error and error.field == TREATED else "",
+        error=errors.get(TREATED, ""),
     )
-    return {"date": date, "treated": treated}
+    call_back = FieldView(
+        CALL_BACK,
+        CALL_BACK,
+        "date",
+        "Call back on",
+        hint="The day to try again, like 4/12/2026.",
+        values=[value[:40] for value in kept(CALL_BACK)],
+        error=errors.get(CALL_BACK, ""),
+        width="short",
+        optional=True,
+    )
+    reason = FieldView(
+        REASON,
+        REASON,
+        "textarea",
+        "Reason",
+        hint="Staff see it in the request's history. For example: could not reach them after "
+        "three calls; they chose another clinic.",
+        values=kept(REASON),
+        error=errors.get(REASON, ""),
+        max_length=REASON_MAX,
+    )
+    return {"date": date, "treated": treated, "call_back": call_back, "reason": reason}
 
 
 def followup_words(booking: BookingRequest) -> str:

@@ -3,10 +3,12 @@ cell rule every export follows. (Finding requests is finding.py; the export is e
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from intake.audit import audit
 from intake.extensions import db
@@ -64,15 +66,37 @@ def change_status(
     *,
     reason: str = "",
     by: User | None = None,
+    call_back_on: dt.date | None = None,
     **details: object,
 ) -> StatusChange:
     """Move a request along the workflow: recorded in its status history (who, when, why, and
-    what undo would put back) and audited with `details`. Flushes; returns the change.
+    what undo would put back) and audited with `details`. "Tried to call" keeps `call_back_on`
+    (the clinic day to try again); any other status clears it. Flushes; returns the change.
 
     Raises WorkflowError when the workflow does not allow it. (The status form goes through
     appointments.py: booking takes the first appointment date, closing asks about treatment.)
     """
     check_change(booking, status)
+    old = booking.status
+    change = record_change(booking, status, reason=reason, by=by)
+    booking.call_back_on = call_back_on if status == "tried_to_call" else None
+    if booking.call_back_on:
+        details["call_back_on"] = booking.call_back_on.isoformat()
+    audit("change_status", f"booking_request:{booking.id}", old=old, new=status, **details)
+    return change
+
+
+def record_change(
+    booking: BookingRequest,
+    status: str,
+    *,
+    reason: str = "",
+    by: User | None = None,
+    undoes: StatusChange | None = None,
+) -> StatusChange:
+    """Set a request's status and add the change to its history, with what the request held
+    before it (for undo). No workflow check and no audit: change_status and undo do those.
+    Flushes; returns the change."""
     before = {
         "call_back_on": _iso(booking.call_back_on),
         "first_appointment_on": _iso(booking.first_appointment_on),
@@ -85,10 +109,10 @@ def change_status(
         user_id=by.id if by else _current_user_id(),
         reason=reason,
         before=before,
+        undoes_id=undoes.id if undoes else None,
     )
     db.session.add(change)
     db.session.flush()
-    audit("change_status", f"booking_request:{booking.id}", old=old, new=status, **details)
     return change
 
 
@@ -99,6 +123,7 @@ def history_of(booking: BookingRequest) -> list[StatusChange]:
             select(StatusChange)
             .where(StatusChange.booking_request_id == booking.id)
             .order_by(StatusChange.id.desc())
+            .options(joinedload(StatusChange.user))
         )
     )
 
@@ -129,7 +154,10 @@ def notes_of(booking: BookingRequest) -> list[Note]:
     """A request's notes, oldest first."""
     return list(
         db.session.scalars(
-            select(Note).where(Note.booking_request_id == booking.id).order_by(Note.id)
+            select(Note)
+            .where(Note.booking_request_id == booking.id)
+            .order_by(Note.id)
+            .options(joinedload(Note.author))
         )
     )
 

@@ -1,6 +1,11 @@
 """Finding booking requests among a million: the requests list's filters and search, and
 counts that stop at a cap. (Pages of the list are paging.py.)
 
+The filters speak the desk's language (issue 13): open or not yet reached, see a doctor or
+emergency, overdue (still new past the promised RESPONSE_WORKING_DAYS), call-backs due, assigned
+to me or nobody, and dates as clinic days. What "me", "overdue" and "today" mean is a Context
+(desk_clock.py): who is looking, and when.
+
 Why it is built this way (issue 16): every page counted all matches of the join, and the search,
 `lower(col) LIKE '%…%'` OR-ed across the join, could use no index. Here counts stop at a cap
 ("more than 10,000") and read an index only; a search is one query per table (the request's
@@ -20,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
+    false,
     func,
     literal_column,
     or_,
@@ -28,10 +34,13 @@ from sqlalchemy import (
     union,
 )
 
+from intake import clinic_time
 from intake.extensions import db
 from intake.models import BookingRequest, Submission
 from intake.screening.rules import OUTCOMES
-from intake.staff.requests.bookings import STATUSES
+from intake.staff.requests.appointments import EXAMPLE, parse_date
+from intake.staff.requests.bookings import STATUSES, WAITING
+from intake.staff.requests.desk_clock import Context
 
 #: Counts stop here: past it a page says "more than 10,000". Counting reads only an index, so
 #: it costs at most this many index entries.
@@ -44,56 +53,151 @@ SEARCH_COUNT_CAP = 1_000
 MIN_PHONE_DIGITS = 3
 _PHONE_TYPED = re.compile(r"[\d\s()+.\-/]+")
 
+#: statuses of requests still being worked on: not yet booked, declined or closed
+OPEN = ("new", "tried_to_call", "contacted")
+#: statuses of requests whose patient nobody has spoken to yet
+UNREACHED = ("new", "tried_to_call")
+#: the status filter's groups: value -> (label, statuses)
+STATUS_GROUPS = {
+    "open": ("Still open (new, tried to call, contacted)", OPEN),
+    "unreached": ("Not reached yet (new, tried to call)", UNREACHED),
+}
+#: the outcome filter's groups: value -> (label, outcomes). Emergencies are never offered a
+#: booking, but one made before a rule changed would belong here.
+OUTCOME_GROUPS = {"urgent": ("See a doctor or emergency", ("emergency", "see_doctor"))}
+#: the "Show" filter: requests past the promise, and call-backs due today or earlier
+DUE = {"overdue": "Overdue only", "call_back": "Call-backs due"}
+#: the list's orders (newest first is the default)
+SORTS = ("newest", "oldest")
+
 
 @dataclass
 class RequestFilter:
     """The requests list's filters, from the query string (unknown values are ignored)."""
 
+    #: an outcome, or a key of OUTCOME_GROUPS
     outcome: str = ""
+    #: a status, or a key of STATUS_GROUPS
     status: str = ""
+    #: clinic days, both included
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     search: str = ""
+    #: a key of DUE
+    due: str = ""
+    #: "me", "nobody", or a user's id
+    assigned: str = ""
+    #: one of SORTS
+    sort: str = "newest"
+    #: what "me", "overdue", "today" and days mean; the current one when None
+    context: Context | None = None
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> tuple[RequestFilter, dict[str, str]]:
+    def from_args(
+        cls, args: Mapping[str, str], context: Context | None = None
+    ) -> tuple[RequestFilter, dict[str, str]]:
         """Filters and the errors of fields that could not be read."""
         errors: dict[str, str] = {}
-        dates: dict[str, dt.date | None] = {}
-        for key in ("date_from", "date_to"):
-            raw = (args.get(key) or "").strip()
-            try:
-                dates[key] = dt.date.fromisoformat(raw) if raw else None
-            except ValueError:
-                dates[key] = None
-                errors[key] = "Enter a date like 2026-11-23"
+        dates = {key: _read_date(args, key, errors) for key in ("date_from", "date_to")}
+        if dates["date_from"] and dates["date_to"] and dates["date_to"] < dates["date_from"]:
+            errors["date_to"] = "Enter a date on or after the date in “Received from”"
+            dates["date_to"] = None
         outcome = args.get("outcome", "")
         status = args.get("status", "")
+        assigned = (args.get("assigned") or "").strip()
+        if not (assigned in ("me", "nobody") or (assigned.isdigit() and len(assigned) < 10)):
+            assigned = ""
         return cls(
-            outcome=outcome if outcome in OUTCOMES else "",
-            status=status if status in STATUSES else "",
+            outcome=outcome if outcome in OUTCOMES or outcome in OUTCOME_GROUPS else "",
+            status=status if status in STATUSES or status in STATUS_GROUPS else "",
             date_from=dates["date_from"],
             date_to=dates["date_to"],
             search=(args.get("q") or "").strip()[:100],
+            due=args.get("due", "") if args.get("due", "") in DUE else "",
+            assigned=assigned,
+            sort=args.get("sort", "") if args.get("sort", "") in SORTS else "newest",
+            context=context or Context.current(),
         ), errors
 
-    def branches(self) -> list[tuple[list[ColumnElement[bool]], bool]]:
-        """(WHERE clauses, whether submissions must be joined) of each query: one, or with a
-        search one for the request's own details and one for its submission's reference."""
+    @property
+    def seen(self) -> Context:
+        """The context the filters are read in (the current one when none was given)."""
+        if self.context is None:
+            self.context = Context.current()
+        return self.context
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE clauses of every filter but the search and the statuses (statuses())."""
         conditions: list[ColumnElement[bool]] = []
         if self.outcome:
-            conditions.append(Submission.outcome == self.outcome)
-        if self.status:
-            conditions.append(BookingRequest.status == self.status)
+            group = OUTCOME_GROUPS.get(self.outcome)
+            conditions.append(
+                Submission.outcome.in_(group[1]) if group else Submission.outcome == self.outcome
+            )
         if self.date_from:
-            conditions.append(BookingRequest.created_at >= _start_of(self.date_from))
+            start = clinic_time.start_of_day(self.date_from, self.seen.zone)
+            conditions.append(BookingRequest.created_at >= start)
         if self.date_to:
-            end = _start_of(self.date_to + dt.timedelta(days=1))
+            end = clinic_time.start_of_day(self.date_to + dt.timedelta(days=1), self.seen.zone)
             conditions.append(BookingRequest.created_at < end)
+        return conditions + self._work_conditions()
+
+    def _work_conditions(self) -> list[ColumnElement[bool]]:
+        """Overdue, call-backs due, and who the requests are assigned to."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.due == "overdue":
+            conditions.append(BookingRequest.created_at < self.seen.overdue_before)
+        elif self.due == "call_back":
+            # no call-back day given: the next try is due now
+            conditions.append(
+                or_(
+                    BookingRequest.call_back_on.is_(None),
+                    BookingRequest.call_back_on <= self.seen.today,
+                )
+            )
+        if self.assigned == "nobody":
+            conditions.append(BookingRequest.assigned_to_id.is_(None))
+        elif self.assigned == "me":
+            conditions.append(BookingRequest.assigned_to_id == (self.seen.user_id or 0))
+        elif self.assigned:
+            conditions.append(BookingRequest.assigned_to_id == int(self.assigned))
+        return conditions
+
+    def statuses(self) -> tuple[str, ...] | None:
+        """The statuses the filters allow (the status filter, overdue's WAITING, call-backs'
+        "tried to call"), or None for any."""
+        allowed: tuple[str, ...] | None = None
+        wanted = []
+        if self.status:
+            group = STATUS_GROUPS.get(self.status)
+            wanted.append(group[1] if group else (self.status,))
+        if self.due == "overdue":
+            wanted.append(WAITING)
+        elif self.due == "call_back":
+            wanted.append(("tried_to_call",))
+        for statuses in wanted:
+            allowed = statuses if allowed is None else tuple(s for s in allowed if s in statuses)
+        return allowed
+
+    def branches(self) -> list[tuple[list[ColumnElement[bool]], bool]]:
+        """(WHERE clauses, whether submissions must be joined) of each query: one per status
+        allowed, and with a search one for the request's own details and one for its
+        submission's reference. One query per status, because each is then read in order from
+        the (status, created_at, id) index: `status IN (…)` ordered by created_at walks the
+        whole created_at index when the statuses are rare among old requests (open ones)."""
+        conditions = self.conditions()
+        statuses = self.statuses()
+        if statuses is None:
+            per_status: list[list[ColumnElement[bool]]] = [[]]
+        else:
+            per_status = [[BookingRequest.status == status] for status in statuses] or [[false()]]
+        joined = bool(self.outcome)
         if not self.search:
-            return [(conditions, bool(self.outcome))]
+            return [([*conditions, *status], joined) for status in per_status]
         details, reference = search_conditions(self.search)
-        return [([*conditions, details], bool(self.outcome)), ([*conditions, reference], True)]
+        return [([*conditions, *status, details], joined) for status in per_status] + [
+            ([*conditions, *status, reference], True) for status in per_status
+        ]
 
     def matching(
         self,
@@ -139,8 +243,16 @@ class RequestFilter:
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
             "q": self.search,
+            "due": self.due,
+            "assigned": self.assigned,
+            "sort": "" if self.sort == "newest" else self.sort,
         }
         return {key: value for key, value in args.items() if value}
+
+    def sorted_by(self, sort: str) -> dict[str, str]:
+        """as_args() in another order (for the links that choose it); "newest" is the default."""
+        args = {key: value for key, value in self.as_args().items() if key != "sort"}
+        return {**args, "sort": sort} if sort != "newest" else args
 
 
 def order_by(order: str, created_at: Any, row_id: Any) -> tuple[Any, ...]:
@@ -153,8 +265,21 @@ def order_by(order: str, created_at: Any, row_id: Any) -> tuple[Any, ...]:
     return created_at.desc(), row_id.desc()
 
 
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time())
+def _read_date(args: Mapping[str, str], key: str, errors: dict[str, str]) -> dt.date | None:
+    """A date filter as a date picker sends it (2026-11-23) or as staff type it (23/11/2026,
+    23 Nov 2026); None and an error for anything else."""
+    raw = (args.get(key) or "").strip()
+    if not raw:
+        return None
+    try:
+        day = parse_date(raw)
+    except ValueError:
+        errors[key] = f"Enter a date like {EXAMPLE}"
+        return None
+    if not 2000 <= day.year <= 2999:
+        errors[key] = f"Enter a date like {EXAMPLE}"
+        return None
+    return day
 
 
 def _escape_like(typed: str) -> str:

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, select, tuple_
 
 from intake.extensions import db
-from intake.models import BookingRequest, Submission
+from intake.models import BookingRequest, Submission, User
 from intake.staff.requests.finding import RequestFilter, capped_count, order_by
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """A row's place in the newest-first order, as links carry it: `<created_at>~<id>`."""
+    """A row's place in the list's order, as links carry it: `<created_at>~<id>`."""
 
     created_at: dt.datetime
     id: int
@@ -51,7 +51,7 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Position:
-    """Where in the list a page starts: after (older than) or before (newer than) a row, or at
+    """Where in the list a page starts: after or before a row (in the order shown), or at
     a page number (as deep as the count goes: OFFSET reads every row it skips). `page` is also
     the number the page shows, carried by the links from page to page."""
 
@@ -79,7 +79,8 @@ class Page:
     cap: int
     #: new requests, counted up to COUNT_CAP + 1
     new_count: int
-    has_older: bool
+    #: whether rows follow this page in the order shown
+    has_next: bool
 
     @property
     def capped(self) -> bool:
@@ -97,13 +98,14 @@ class Page:
         return (self.number - 1) * self.size + 1
 
     @property
-    def older(self) -> Cursor | None:
-        """Where the next, older page starts (None on the last page)."""
-        return Cursor.of(self.rows[-1]) if self.rows and self.has_older else None
+    def next(self) -> Cursor | None:
+        """Where the next page starts (None on the last page)."""
+        return Cursor.of(self.rows[-1]) if self.rows and self.has_next else None
 
     @property
-    def newer(self) -> Cursor | None:
-        """Where the newer page ends; None when it is the first page (linked without a cursor)."""
+    def previous(self) -> Cursor | None:
+        """Where the previous page ends; None when that is the first page (linked without a
+        cursor)."""
         return Cursor.of(self.rows[0]) if self.rows and self.number > 2 else None
 
 
@@ -115,15 +117,11 @@ def rows_query(
     offset: int = 0,
 ) -> Select:
     """A page's rows with the shown columns only (never the answers): the requests are found
-    and limited first, then the submissions of those rows alone are joined."""
+    and limited by their keys first (an index alone can answer that), then those rows alone
+    are read, with their submissions' reference and outcome and the assignee's email."""
     found = filters.matching(
         BookingRequest.id,
         BookingRequest.created_at,
-        BookingRequest.status,
-        BookingRequest.name,
-        BookingRequest.email,
-        BookingRequest.phone,
-        BookingRequest.submission_id,
         where=where,
         order=order,
         limit=limit,
@@ -133,21 +131,28 @@ def rows_query(
         select(
             found.c.id,
             found.c.created_at,
-            found.c.status,
-            found.c.name,
-            found.c.email,
-            found.c.phone,
+            BookingRequest.status,
+            BookingRequest.name,
+            BookingRequest.email,
+            BookingRequest.phone,
+            BookingRequest.preferred_days,
+            BookingRequest.preferred_times,
+            BookingRequest.assigned_to_id,
+            BookingRequest.call_back_on,
             Submission.reference,
             Submission.outcome,
+            User.email.label("assigned_email"),
         )
-        .join(Submission, Submission.id == found.c.submission_id)
+        .join(BookingRequest, BookingRequest.id == found.c.id)
+        .join(Submission, Submission.id == BookingRequest.submission_id)
+        .outerjoin(User, User.id == BookingRequest.assigned_to_id)
         .order_by(*order_by(order, found.c.created_at, found.c.id))
     )
 
 
 def find_page(filters: RequestFilter, position: Position, size: int) -> Page:
-    """The page at `position`: two queries, the counts and the rows (three when a "newer"
-    link reaches the top, where the first page is shown instead)."""
+    """The page at `position`, in the filters' order: two queries, the counts and the rows
+    (three when a "previous" link reaches the top, where the first page is shown instead)."""
     total, new_count = db.session.execute(
         select(capped_count(filters), capped_count(RequestFilter(status="new")))
     ).one()
@@ -155,28 +160,33 @@ def find_page(filters: RequestFilter, position: Position, size: int) -> Page:
     if found is None:
         last = max(1, -(-min(total, filters.count_cap) // size))
         number = min(position.page if position.before is None else 1, last)
-        rows = _rows(rows_query(filters, limit=size + 1, offset=(number - 1) * size))
+        query = rows_query(filters, order=filters.sort, limit=size + 1, offset=(number - 1) * size)
+        rows = _rows(query)
         found = rows[:size], number, len(rows) > size
-    rows, number, has_older = found
+    rows, number, has_next = found
     if total <= filters.count_cap:  # a link from before rows were deleted may name too high a page
         number = min(number, max(1, -(-total // size)))
-    return Page(rows, number, size, total, filters.count_cap, new_count, has_older)
+    return Page(rows, number, size, total, filters.count_cap, new_count, has_next)
 
 
 def _from_cursor(
     filters: RequestFilter, position: Position, size: int
 ) -> tuple[list[Row], int, bool] | None:
-    """(rows, page number, whether older rows follow) of a page after or before a cursor;
-    None without a cursor, or when the newer rows before a cursor fit on the first page."""
+    """(rows, page number, whether more rows follow) of a page after or before a cursor;
+    None without a cursor, or when the rows before a cursor fit on the first page."""
     key = tuple_(BookingRequest.created_at, BookingRequest.id)
     number = max(position.page, 2)
+    oldest_first = filters.sort == "oldest"
     if position.after:
-        after = key < tuple_(position.after.created_at, position.after.id)
-        rows = _rows(rows_query(filters, (after,), limit=size + 1))
+        place = tuple_(position.after.created_at, position.after.id)
+        after = key > place if oldest_first else key < place
+        rows = _rows(rows_query(filters, (after,), order=filters.sort, limit=size + 1))
         return rows[:size], number, len(rows) > size
     if position.before:
-        before = key > tuple_(position.before.created_at, position.before.id)
-        rows = _rows(rows_query(filters, (before,), order="oldest", limit=size + 1))
+        place = tuple_(position.before.created_at, position.before.id)
+        before = key < place if oldest_first else key > place
+        backwards = "newest" if oldest_first else "oldest"
+        rows = _rows(rows_query(filters, (before,), order=backwards, limit=size + 1))
         if len(rows) > size:
             return rows[:size][::-1], number, True
     return None

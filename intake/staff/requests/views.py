@@ -7,33 +7,19 @@ from flask import Response, flash, redirect, render_template, request, stream_wi
 from flask_login import current_user
 
 from intake.extensions import db
-from intake.followup import timeline
-from intake.forms import FieldView, wtf_field
 from intake.models import BookingRequest
-from intake.screening import summary
-from intake.screening.rules import OUTCOMES
 from intake.staff.blueprint import bp
-from intake.staff.requests import appointments, bookings, export, finding, paging
-from intake.staff.requests.forms import NoteForm, filter_fields
-from intake.web import form_page, page_number
+from intake.staff.requests import appointments, bookings, export, finding, listing, page
+from intake.staff.requests.forms import NoteForm
+from intake.web import page_number
 
 
 @bp.get("/requests")
 def list_requests():
-    """Booking requests, newest first: filter, search, page (by cursor links, or a number)."""
-    filters, errors = finding.RequestFilter.from_args(request.args)
-    position = paging.Position.from_args(request.args, page_number())
-    page = paging.find_page(filters, position, bookings.PAGE_SIZE)
-    fields = filter_fields(request.args, errors, OUTCOMES, bookings.STATUSES)
-    return render_template(
-        "staff/requests/list.html",
-        page=page,
-        filters=filters,
-        fields=fields,
-        errors=[f for f in fields if f.error],
-        total_words=finding.in_words(page.total, page.cap),
-        new_words=finding.in_words(page.new_count),
-    )
+    """Booking requests, newest or oldest first: filter, search, page (by cursor links, or a
+    number). Overdue rows are marked; each shows how long it has waited."""
+    shown = listing.list_page(request.args, page_number(), bookings.PAGE_SIZE)
+    return render_template("staff/requests/list.html", **shown)
 
 
 @bp.get("/requests.csv")
@@ -51,7 +37,7 @@ def export_requests():
 
 @bp.get("/requests/<int:request_id>")
 def show_request(request_id: int):
-    """One request: contact, outcome and fired rules, scores, answers, emails, notes."""
+    """One request: the desk (status, contact, assignment, notes) above the clinical detail."""
     booking = db.get_or_404(BookingRequest, request_id)
     bookings.record_view(booking)
     db.session.commit()
@@ -64,41 +50,25 @@ def _request_page(
     status_error: str = "",
     problem: appointments.FieldError | None = None,
 ):
-    note_field = wtf_field(note_form.body)
-    status_fields = appointments.fields(booking, request.form, problem)
-    errors = [note_field] if note_field.error else []
-    if status_error:
-        errors.append(FieldView("status", "status", "text", "Status", error=status_error))
-    errors += [f for f in status_fields.values() if f.error]
-    return form_page(
-        "staff/requests/show.html",
-        errors,
-        booking=booking,
-        submission=booking.submission,
-        sections=summary.answer_sections(booking.submission.answers),
-        emails=bookings.emails_of(booking),
-        notes=bookings.notes_of(booking),
-        note_field=note_field,
-        next_statuses=bookings.TRANSITIONS[booking.status],
-        status_error=status_error,
-        status_fields=status_fields,
-        followup=timeline.panel(booking),
-    )
+    return page.request_page(booking, note_form, status_error=status_error, problem=problem)
 
 
 @bp.post("/requests/<int:request_id>/status")
 def change_status(request_id: int):
-    """Move a request along new → contacted → booked | declined → closed. Booked takes the
-    first appointment date; closing a booked one asks whether the patient was treated."""
+    """Move a request along the workflow (bookings.TRANSITIONS). Tried to call takes an
+    optional call-back day, booked the first appointment date; declined and closed come from
+    their confirmation page with a reason (and, closing a booked one, whether it was treated)."""
     booking = db.get_or_404(BookingRequest, request_id)
     try:
         status = appointments.change_status(booking, request.form)
     except appointments.FieldError as error:
+        if error.field in appointments.CONFIRM_FIELDS:
+            return page.confirm_page(booking, request.form["status"], request.form, error)
         return _request_page(booking, NoteForm(), problem=error)
     except bookings.WorkflowError as error:
         return _request_page(booking, NoteForm(), status_error=str(error))
     db.session.commit()
-    flash(f"Status changed to {status}.")
+    flash(appointments.done_words(booking, status))
     return redirect(url_for(".show_request", request_id=booking.id))
 
 

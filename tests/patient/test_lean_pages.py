@@ -1,0 +1,165 @@
+"""A question page does less work for the same result (issue 16, "question page GET / POST vs
+bare Flask"): facts worked out once per answer set, unanswered fields rendered once per process
+with the same HTML, the draft read in one round trip outside the session. Counted, never timed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import event
+
+from intake.extensions import db
+from intake.forms import ChoiceView, FieldView
+from intake.patient import field_html
+from intake.patient.forms import question_field
+from intake.screening import branching, facts, questionnaire
+from tests.journeys import BACK_PAIN_SUITABLE
+from tests.patient.test_lean_requests import RoundTrips, started
+
+CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
+
+
+def counted_work_out(monkeypatch) -> list[int]:
+    """Each time facts are worked out (not taken from `derived_once`), an entry."""
+    calls: list[int] = []
+    work_out = facts.work_out
+
+    def counted(answers, *args):
+        calls.append(1)
+        return work_out(answers, *args)
+
+    monkeypatch.setattr(facts, "work_out", counted)
+    return calls
+
+
+def test_a_question_page_works_out_the_facts_once(client, monkeypatch):
+    """About ten derive() calls on a GET (steps shown, questions shown, the first unanswered
+    step, the step before) and 23 on a POST each worked the facts out again."""
+    url = started(client, pages=4)
+    step = url.rsplit("/", 1)[-1]
+    calls = counted_work_out(monkeypatch)
+    assert client.get(url).status_code == 200
+    assert len(calls) == 1
+    calls.clear()
+    assert client.post(url, data=BACK_PAIN_SUITABLE[step]).status_code == 302
+    # the saved answers, the page's answers as parsed (again for each question it hides),
+    # the answers as saved
+    assert len(calls) <= 4, len(calls)
+
+
+def test_derived_once_notices_changed_answers_and_hands_out_copies():
+    answers = {"pain_map_lower_back": True, "wpi_lower_back": True, "age": 15}
+    with facts.derived_once():
+        first = facts.derive(answers, 16)
+        assert first["guardian_consent_required"] is True
+        first["scribbled"] = 1  # a caller's own copy
+        assert "scribbled" not in facts.derive(answers, 16)
+        answers["age"] = 40  # changed in place: worked out again
+        assert facts.derive(answers, 16)["guardian_consent_required"] is False
+        assert facts.derive(answers, 18) == facts.work_out(answers, 18)
+    assert facts.derive(answers, 16) == facts.work_out(answers, 16)
+
+
+def test_the_draft_is_read_in_one_round_trip_without_a_transaction(app, monkeypatch):
+    client = app.test_client()
+    url = started(client, pages=2)
+    client.get(url)
+    client.get("/check")  # redirected to the first page still to answer
+    with app.app_context():
+        trips = RoundTrips(db.engine, monkeypatch)
+    for page in (url, "/check"):
+        response, sent = trips.during(lambda page=page: client.get(page))
+        assert response.status_code in (200, 302)
+        assert len(sent) == 1 and sent[0].startswith("SELECT"), sent
+
+
+def test_the_draft_read_for_a_page_is_returned_to_the_pool(app):
+    client = app.test_client()
+    url = started(client)
+    with app.app_context():
+        engine = db.engine
+    checked_out = []
+    event.listen(engine, "checkout", lambda *args: checked_out.append(1))
+    event.listen(engine, "checkin", lambda *args: checked_out.pop())
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+    assert checked_out == []
+
+
+def every_field_view() -> list[FieldView]:
+    """Each question's field as a question page shows it unanswered, in every way it can be
+    shown (hidden, a follow-up), and a few made up."""
+    views = []
+    for question in questionnaire.QUESTIONS.values():
+        for hidden in (False, True):
+            view = question_field(question, [])
+            view.follow_up = branching.FOLLOW_UPS.get(question.id)
+            view.hidden = hidden
+            views.append(view)
+    views.append(FieldView("x", "x", "textarea", "Notes", hint="A <b>hint</b>", max_length=9))
+    views.append(
+        FieldView(
+            "y", "y", "select", "Pick", choices=[ChoiceView("1", "One"), ChoiceView("2", "“Two”")]
+        )
+    )
+    return views
+
+
+def test_an_unanswered_field_is_the_field_macros_html(app):
+    with app.test_request_context():
+        macro = app.jinja_env.get_template("macros/fields.html").module.field
+        for view in every_field_view():
+            fresh = str(macro(view))
+            assert str(field_html.unanswered_field(macro, view)) == fresh  # kept
+            assert str(field_html.unanswered_field(macro, view)) == fresh  # from the copy
+
+
+def test_a_field_with_an_answer_or_an_error_is_never_kept(app):
+    calls = []
+
+    def macro(view):
+        calls.append(view)
+        return f"<p>{view.values} {view.error}</p>"
+
+    field_html._kept.clear()
+    answered = FieldView("age", "age", "number", "Age", values=["45"])
+    wrong = FieldView("age", "age", "number", "Age", error="Enter your age")
+    for view in (answered, answered, wrong, wrong):
+        field_html.unanswered_field(macro, view)
+    assert len(calls) == 4
+    assert field_html._kept == {}
+    field_html.unanswered_field(macro, FieldView("age", "age", "number", "Age"))
+    field_html.unanswered_field(macro, FieldView("age", "age", "number", "Age"))
+    assert len(calls) == 5 and len(field_html._kept) == 1
+
+
+def test_every_value_of_a_field_tells_kept_fields_apart(app):
+    """Two views differing in any one value never share HTML."""
+    with app.test_request_context():
+        macro = app.jinja_env.get_template("macros/fields.html").module.field
+        base = FieldView("q", "q", "radios", "Q?", choices=[ChoiceView("a", "A", "hint")])
+        first = str(field_html.unanswered_field(macro, base))
+        other = FieldView("q", "q", "radios", "Q?", choices=[ChoiceView("a", "A", "other")])
+        assert str(field_html.unanswered_field(macro, other)) != first
+        hidden = FieldView("q", "q", "radios", "Q?", choices=base.choices, hidden=True)
+        assert " hidden>" in str(field_html.unanswered_field(macro, hidden))
+
+
+def test_question_pages_look_as_before(app, client, monkeypatch):
+    """Every question page of a journey is, byte for byte (the CSRF token aside), what
+    rendering each of its fields with the macro gives."""
+    steps = list(BACK_PAIN_SUITABLE)
+    url = started(client, pages=0)
+    for number, step in enumerate(steps):
+        assert url.endswith(f"/questions/{step}"), (url, step)
+        kept = [client.get(url).get_data(as_text=True) for _ in range(2)]
+        with monkeypatch.context() as patch:
+            patch.setitem(app.jinja_env.globals, "unanswered_field", lambda macro, f: macro(f))
+            fresh = client.get(url).get_data(as_text=True)
+        assert CSRF.sub("", kept[0]) == CSRF.sub("", kept[1]) == CSRF.sub("", fresh), step
+        assert 'name="csrf_token" value="' in fresh
+        url = client.post(url, data=BACK_PAIN_SUITABLE[step]).headers["Location"]
+        if number + 1 < len(steps):
+            continue
+        assert url.endswith("/check")
