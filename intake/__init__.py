@@ -57,8 +57,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     """Bind the extensions, the request guards and the security headers to the app."""
-    from flask_talisman import Talisman
-
     from intake import hardening
     from intake.extensions import csrf, db, limiter, login_manager, mail, migrate
     from intake.followup import models as _followup_models  # noqa: F401 (its tables)
@@ -67,10 +65,11 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     mail.init_app(app)
-    login_manager.init_app(app)
+    # current_user is a template global below, loaded only by the pages that show it (staff)
+    login_manager.init_app(app, add_context_processor=False)
     limiter.init_app(app)
     hardening.init_app(app)
-    Talisman(
+    hardening.SecurityHeaders(  # Talisman's headers, each worked out once
         app,
         content_security_policy=CSP,
         force_https=app.config["FORCE_HTTPS"],
@@ -133,6 +132,10 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["promise_words"] = clinic_time.promise_words
     # Every printed value (pages and emails) loses bidi and zero-width characters stored earlier.
     app.jinja_env.finalize = visible
+    # Flask-Login's own context processor would load the user for every page (issue 16).
+    from flask_login import current_user
+
+    app.jinja_env.globals["current_user"] = current_user
 
 
 def _refuse_unsafe_config(app: Flask) -> None:

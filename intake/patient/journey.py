@@ -51,17 +51,19 @@ class Journey:
     `version_id`: the id of the version in force when the caller already read it (see
     `of`); otherwise it is read here."""
 
-    def __init__(self, draft: Draft, version_id: int | None = None):
+    def __init__(self, draft: Draft | submissions.ShownDraft, version_id: int | None = None):
         self.draft = draft
         self.version_id = rules_in_force.published_id() if version_id is None else version_id
         self.ruleset = rules_in_force.compiled(self.version_id)
         self.min_age = self.ruleset.min_age_self_consent
 
     @classmethod
-    def of(cls, draft_id: str | None) -> Journey:
+    def of(cls, draft_id: str | None, *, to_show: bool = False) -> Journey:
         """The journey of the live draft with this id: the draft and the id of the rules in
-        force come in one query (raises DraftMissing)."""
-        draft, version_id = submissions.draft_and_rules(draft_id)
+        force come in one query (raises DraftMissing). `to_show`: for a page that only shows
+        (a GET), with the draft's values rather than the Draft (which `save`, `hold` and
+        `complete` need)."""
+        draft, version_id = submissions.draft_and_rules(draft_id, to_show=to_show)
         return cls(draft, version_id)
 
     @property

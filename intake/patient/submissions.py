@@ -7,14 +7,15 @@ import hashlib
 import math
 import secrets
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import url_for
 from limits import parse_many
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 
 from intake.extensions import db, limiter
 from intake.mail import emails
@@ -81,14 +82,38 @@ def get_draft(draft_id: str | None) -> Draft:
     return _live(draft, draft_id)
 
 
-def draft_and_rules(draft_id: str | None) -> tuple[Draft, int | None]:
+@dataclass(frozen=True)
+class ShownDraft:
+    """A draft read only to show a page (a GET): its values, not a database object, which
+    costs SQLAlchemy about a third less to read. Saving needs the Draft itself."""
+
+    id: str
+    answers: dict[str, Any]
+    held: dict[str, Any] | None
+    purpose: str
+    completed_at: dt.datetime | None
+    expires_at: dt.datetime
+
+
+AnyDraft = TypeVar("AnyDraft", Draft, ShownDraft)
+
+
+def draft_and_rules(
+    draft_id: str | None, *, to_show: bool = False
+) -> tuple[Draft | ShownDraft, int | None]:
     """The live draft with this id and the id of the rule set in force (None when nothing is
-    published), read in one query: a question page needs both on every request. Raises
+    published), read in one query: a question page needs both on every request. `to_show`:
+    the draft's values only (a ShownDraft), for a page that changes nothing. Raises
     DraftMissing when the draft is gone or expired."""
-    row = None
-    if isinstance(draft_id, str):
+    row = draft = None
+    if isinstance(draft_id, str) and to_show:
+        with _reading() as connection:
+            row = connection.execute(_shown_query(), {"draft_id": draft_id}).first()
+        draft = ShownDraft(*row[:-1]) if row else None
+    elif isinstance(draft_id, str):
         row = db.session.execute(_draft_and_rules_query(), {"draft_id": draft_id}).first()
-    return _live(row[0] if row else None, draft_id), row[1] if row else None
+        draft = row[0] if row else None
+    return _live(draft, draft_id), row[-1] if row else None
 
 
 @cache
@@ -98,7 +123,27 @@ def _draft_and_rules_query() -> Select:
     return select(Draft, published).where(Draft.id == bindparam("draft_id"))
 
 
-def _live(draft: Draft | None, draft_id: str | None) -> Draft:
+@cache
+def _shown_query() -> Select:
+    """The ShownDraft's columns and the id of the rules in force, built once."""
+    table = Draft.__table__
+    columns = [table.c[name] for name in ShownDraft.__dataclass_fields__]
+    published = rules_in_force.published_id_column()
+    return select(*columns, published).where(table.c.id == bindparam("draft_id"))
+
+
+@contextmanager
+def _reading() -> Iterator[Connection]:
+    """A connection of the pool for one read, outside the session: no Session to set up and
+    close (a fifth of a question page's GET), and on PostgreSQL no transaction (no BEGIN and
+    ROLLBACK round trips; the statement sees committed data, as in READ COMMITTED)."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
+def _live(draft: AnyDraft | None, draft_id: str | None) -> AnyDraft:
     if draft is None or draft.completed_at is not None or draft.expires_at <= utcnow():
         raise DraftMissing(draft_id)
     return draft

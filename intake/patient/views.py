@@ -20,8 +20,9 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from intake.extensions import db, limiter
+from intake.hardening import posts_only
 from intake.models import Draft, Submission
-from intake.patient import journey, results, submissions
+from intake.patient import field_html, journey, results, submissions
 from intake.patient.forms import (
     PSFS_ACTIVITIES,
     BookingForm,
@@ -29,9 +30,11 @@ from intake.patient.forms import (
     parse_psfs,
     psfs_fields,
 )
+from intake.screening.facts import derived_once
 from intake.web import form_page
 
 bp = Blueprint("patient", __name__)
+bp.add_app_template_global(field_html.unanswered_field)
 log = logging.getLogger("intake.patient")
 
 #: What the patient journey keeps in the session (an opaque id each; never answers).
@@ -45,6 +48,10 @@ PATIENT_KEYS = (
 )
 
 
+#: Pages whose GET reads the draft on its own connection, not the session's (a ShownDraft).
+SHOWN_DRAFT_PAGES = {"patient.question_page", "patient.check_answers"}
+
+
 def _patient_limit() -> str:
     return current_app.config["PATIENT_RATE_LIMIT"]
 
@@ -54,7 +61,9 @@ def _booking_limit() -> str:
 
 
 #: One allowance per address for every questionnaire form together (RATELIMIT_STORAGE_URI).
-questionnaire_limit = limiter.shared_limit(_patient_limit, scope="questionnaire", methods=["POST"])
+questionnaire_limit = posts_only(
+    limiter.shared_limit(_patient_limit, scope="questionnaire", methods=["POST"])
+)
 
 
 def _draft() -> Draft:
@@ -63,7 +72,7 @@ def _draft() -> Draft:
 
 
 def _journey() -> journey.Journey:
-    return journey.Journey.of(session.get("draft_id"))
+    return journey.Journey.of(session.get("draft_id"), to_show=request.method != "POST")
 
 
 def _journey_or_result() -> journey.Journey | Response:
@@ -105,10 +114,13 @@ def least_database_work() -> None:
     expired and read again after the commit. A GET only reads: on PostgreSQL its statements
     run without a transaction, so no BEGIN and ROLLBACK round trips (each statement sees
     committed data, as it would inside a READ COMMITTED transaction). SQLite opens no
-    transaction for reads in the first place."""
+    transaction for reads in the first place. The question and check pages' GETs read the
+    draft outside the session, the same way (submissions.draft_and_rules)."""
     if request.method == "POST":
         db.session().expire_on_commit = False
-    elif db.engine.dialect.name == "postgresql":
+    elif db.engine.dialect.name == "postgresql" and not (
+        request.endpoint in SHOWN_DRAFT_PAGES and session.get("draft_id") is not None
+    ):
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
@@ -153,6 +165,7 @@ def start_questionnaire() -> Response:
 
 @bp.route("/questions/<step_id>", methods=["GET", "POST"])
 @questionnaire_limit
+@derived_once()
 def question_page(step_id: str) -> Response | tuple[str, int] | str:
     """One page of questions; branching comes from the questionnaire, through the journey. A
     page sent with errors is held and shown again by a redirect (Back never resubmits it)."""
@@ -234,6 +247,7 @@ def resume(token: str) -> Response | str:
 
 @bp.route("/check", methods=["GET", "POST"])
 @questionnaire_limit
+@derived_once()
 def check_answers() -> Response | str:
     """Every visible answer with a Change link; confirming screens and stores the answers."""
     trip = _journey_or_result()
@@ -284,7 +298,7 @@ def finish() -> Response:
 
 
 @bp.route("/booking", methods=["GET", "POST"])
-@limiter.limit(_booking_limit, methods=["POST"])
+@posts_only(limiter.limit(_booking_limit, methods=["POST"]))
 def booking() -> Response | tuple[str, int] | str:
     """The booking request form; a second submit shows the first request's confirmation."""
     submission = _submission()

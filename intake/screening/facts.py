@@ -6,7 +6,9 @@ Their labels and sections are data (``derived:`` in questionnaire.yaml, loaded a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from intake.screening.conditions import is_number
@@ -92,7 +94,42 @@ def inputs_of(fact: str) -> frozenset[str]:
     return INPUTS.get(fact) or frozenset({fact})
 
 
+#: Inside `derived_once`: (id of the answers, minimum age) -> (those answers, a copy of them as
+#: they were, their facts).
+_once: ContextVar[dict[tuple[int, int], tuple[Mapping, dict, dict]] | None] = ContextVar(
+    "derived_once", default=None
+)
+
+
+@contextmanager
+def derived_once() -> Iterator[None]:
+    """Within this block (or a function decorated with `derived_once()`), `derive` works out
+    the facts of one answer set once: a question page asks for them about ten times (each step
+    and question shown, the first unanswered step, the step before). Every caller gets its
+    own copy. Answers changed since (a key added, removed or given another value) get their
+    facts worked out again; a list inside them changed in place would not be noticed, so code
+    in the block replaces answers rather than editing their lists (as parse_step does)."""
+    token = _once.set({})
+    try:
+        yield
+    finally:
+        _once.reset(token)
+
+
 def derive(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT) -> dict:
+    """Answers plus the derived facts (see `work_out`), once per answer set in `derived_once`."""
+    once = _once.get()
+    if once is None:
+        return work_out(answers, min_age_self_consent)
+    key = (id(answers), min_age_self_consent)
+    kept = once.get(key)
+    if kept is None or kept[0] is not answers or kept[1] != answers:
+        kept = (answers, dict(answers), work_out(answers, min_age_self_consent))
+        once[key] = kept
+    return dict(kept[2])
+
+
+def work_out(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT) -> dict:
     """Answers plus the derived facts: one fact asked once gives the same facts in any form.
 
     `anticoagulant`/`antiplatelet` (clinical.md §0.6) and `medication_classes` (§0.7) name one

@@ -200,3 +200,23 @@ def test_keyboard_only_from_the_list_to_a_saved_note(desk: Page, new_context, sc
     print(f"Tab presses: {on_list} on the list, {on_page} on the request page ({focused=})")
     assert on_page - 1 <= MAX_TABS_ON_REQUEST_PAGE  # - 1: from the note box to its button
     assert on_list + on_page - 1 <= MAX_TABS_TO_NOTE
+
+
+def test_copy_sits_beside_an_ordinary_email_address_at_desktop_width(
+    desk: Page, new_context, screenshot
+):
+    """desk-walk: at 1366 px the contact panel gave its labels 45% of the width, so the Copy
+    button beside "siobhan@example.com" wrapped under the address."""
+    name = f"Siobhan {uuid.uuid4().hex[:6]}"
+    send_booking(
+        new_context, journeys.BACK_PAIN_SUITABLE, name=name, email="siobhan.ob@example.com"
+    )
+    page = desk
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_newest(page, name)
+    for field in ("phone", "email"):
+        link = page.locator(f"#contact-{field}").bounding_box()
+        copy = page.locator(f"[data-copy='contact-{field}']").bounding_box()
+        assert copy["x"] > link["x"] + link["width"], f"Copy wrapped under the {field}"
+        assert copy["y"] < link["y"] + link["height"], f"Copy wrapped under the {field}"
+    keep(screenshot(page, "contact-1366"))

@@ -14,7 +14,7 @@ from intake.forms import ChoiceView, FieldView
 from intake.patient import field_html
 from intake.patient.forms import question_field
 from intake.screening import branching, facts, questionnaire
-from tests.journeys import BACK_PAIN_SUITABLE
+from tests.journeys import BACK_PAIN_SUITABLE, walk
 from tests.patient.test_lean_requests import RoundTrips, started
 
 CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
@@ -72,6 +72,17 @@ def test_the_draft_is_read_in_one_round_trip_without_a_transaction(app, monkeypa
         response, sent = trips.during(lambda page=page: client.get(page))
         assert response.status_code in (200, 302)
         assert len(sent) == 1 and sent[0].startswith("SELECT"), sent
+
+
+def test_back_from_the_result_is_one_round_trip_too(app, monkeypatch):
+    client = app.test_client()
+    walk(client, BACK_PAIN_SUITABLE)
+    assert client.post("/check").headers["Location"].endswith("/result")
+    with app.app_context():
+        trips = RoundTrips(db.engine, monkeypatch)
+    response, sent = trips.during(lambda: client.get("/questions/goals"))
+    assert response.headers["Location"].endswith("/result")
+    assert len(sent) == 1 and sent[0].startswith("SELECT"), sent
 
 
 def test_the_draft_read_for_a_page_is_returned_to_the_pool(app):
@@ -163,3 +174,59 @@ def test_question_pages_look_as_before(app, client, monkeypatch):
         if number + 1 < len(steps):
             continue
         assert url.endswith("/check")
+
+
+def token_in(response) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))[1]
+
+
+def test_a_sessions_csrf_token_is_signed_once_and_still_checked(tmp_path, monkeypatch):
+    """Signing the token for every form page was about 6 % of a question page's GET."""
+    from intake import hardening
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, WTF_CSRF_ENABLED=True)
+    signed = []
+    generate = hardening.generate_csrf
+    monkeypatch.setattr(hardening, "generate_csrf", lambda: signed.append(1) or generate())
+    client, other = app.test_client(), app.test_client()
+    tokens = [token_in(client.get("/")) for _ in range(3)]
+    assert len(set(tokens)) == 1 and len(signed) == 1
+    assert token_in(other.get("/")) != tokens[0] and len(signed) == 2
+    assert client.post("/start", data={"csrf_token": "forged"}).status_code == 400
+    started_page = client.post("/start", data={"csrf_token": tokens[0]})
+    assert started_page.status_code == 302
+    assert token_in(client.get(started_page.headers["Location"])) == tokens[0]
+    assert other.post("/start", data={"csrf_token": tokens[0]}).status_code == 400
+
+
+def test_with_a_time_limit_a_kept_token_is_signed_again_early(tmp_path, monkeypatch):
+    import time
+
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, WTF_CSRF_ENABLED=True)
+    app.config["WTF_CSRF_TIME_LIMIT"] = 600  # reused for 10 s at most
+    client = app.test_client()
+    now = time.time()
+    first = token_in(client.get("/"))
+    monkeypatch.setattr(time, "time", lambda: now + 5)
+    assert token_in(client.get("/")) == first
+    monkeypatch.setattr(time, "time", lambda: now + 15)
+    again = token_in(client.get("/"))
+    assert again != first
+    assert client.post("/start", data={"csrf_token": again}).status_code == 302
+
+
+def test_patient_pages_never_load_a_staff_user(client, app, monkeypatch):
+    """current_user is loaded by the pages that show it, not by every template."""
+    loads = []
+    manager = app.login_manager
+    load = manager._load_user
+    monkeypatch.setattr(manager, "_load_user", lambda: loads.append(1) or load())
+    url = started(client, pages=1)
+    for page in ("/", url, "/privacy"):
+        assert client.get(page).status_code == 200
+    assert loads == []
+    assert "Log in" in client.get("/staff/login").get_data(as_text=True)
+    assert loads  # the staff page's header asks who is logged in

@@ -526,7 +526,7 @@ def test_what_to_do_first_by_outcome(outcome, fired, leads):
             MONDAY_NOON,
             "Call them back today",
         ),
-        (request_like("contacted"), MONDAY_NOON, "Book the first appointment"),
+        (request_like("contacted"), MONDAY_NOON, "A clinician should review before booking"),
         (
             request_like("booked", first_appointment_on=dt.date(2026, 12, 7)),
             MONDAY_NOON,
@@ -543,3 +543,61 @@ def test_what_to_do_first_by_status(booking, now, lead):
     assert shown.overdue == (lead == "Overdue: call them back today")
     review_shown = any(s.lead.startswith("A clinician") for s in shown.steps)
     assert review_shown == (booking.status in desk.OPEN)
+
+
+def test_once_contacted_the_checks_come_before_booking():
+    """desk-walk: "Book the first appointment" was listed above "A clinician should review
+    before booking" and "Check they have seen a doctor" once the patient had been reached."""
+    submission = SimpleNamespace(outcome="see_doctor", fired=[RED_FLAG])
+    shown = desk.desk(request_like("contacted"), submission, MONDAY_NOON, CONFIG)
+    assert [step.lead for step in shown.steps] == [
+        "Check they have seen a doctor",
+        "A clinician should review before booking",
+        "Book the first appointment",
+    ]
+
+
+def test_why_names_each_rules_outcome_in_words_not_its_code(app, staff_client):
+    """desk-walk: the clinical detail said "History of cancer (see_doctor, red flag)"."""
+    cancer = journeys.variant(
+        journeys.BACK_PAIN_SUITABLE,
+        back_warning_signs={
+            "rf_urgent_checklist": ["none"],
+            "rf_other_checklist": ["rf_cancer_history"],
+        },
+    )
+    page = staff_client.get(f"/staff/requests/{book(app, cancer)}").text
+    assert "History of cancer</strong> (See a doctor first, red flag)" in page
+    assert "(see_doctor" not in page
+    thinners = staff_client.get(f"/staff/requests/{book(app)}").text
+    assert "(Clinician review needed)" in thinners and "(review)" not in thinners
+
+
+def test_undoing_booked_mentions_follow_ups_only_when_the_patient_asked_for_them(app, staff_client):
+    """desk-walk: "Undoing it cancels the follow-up questions not yet sent" stood under "The
+    patient did not ask for follow-up questions"."""
+    pages = {}
+    for asked in (False, True):
+        request_id = book(app)
+        if asked:
+            consent(app, request_id)
+        post_status(staff_client, request_id, "contacted")
+        day = clinic_today(app) + dt.timedelta(days=7)
+        post_status(staff_client, request_id, "booked", first_appointment_on=str(day))
+        pages[asked] = staff_client.get(f"/staff/requests/{request_id}").text
+    assert "Undoing it cancels the follow-up questions" not in pages[False]
+    assert "Undoing it cancels the follow-up questions" in pages[True]
+
+
+def test_the_reason_example_fits_closing_as_well_as_declining(app, staff_client):
+    """desk-walk: closing a booked request gave declining's examples ("could not reach them
+    after three calls") for its reason."""
+    request_id = book(app)
+    declining = staff_client.get(f"/staff/requests/{request_id}/status/declined").text
+    assert "could not reach them after three calls" in declining
+    post_status(staff_client, request_id, "contacted")
+    day = clinic_today(app) + dt.timedelta(days=7)
+    post_status(staff_client, request_id, "booked", first_appointment_on=str(day))
+    closing = staff_client.get(f"/staff/requests/{request_id}/status/closed").text
+    assert "treatment finished" in closing
+    assert "could not reach them after three calls" not in closing

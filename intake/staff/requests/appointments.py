@@ -36,6 +36,11 @@ TREATED_CHOICES = {
 #: how far ahead of today a first appointment may be
 MAX_AHEAD = dt.timedelta(days=365)
 EXAMPLE = "2026-11-23 or 23/11/2026"
+#: the reason's example when closing (from these statuses) rather than declining
+CLOSING_EXAMPLE = {
+    "booked": "treatment finished; they cancelled the rest of the course.",
+    "declined": "they booked elsewhere; nothing more to do.",
+}
 
 _MONTHS = {
     name: number
@@ -277,8 +282,10 @@ def fields(
         REASON,
         "textarea",
         "Reason",
-        hint="Staff see it in the request's history. For example: could not reach them after "
-        "three calls; they chose another clinic.",
+        hint="Staff see it in the request's history. For example: "
+        + CLOSING_EXAMPLE.get(
+            booking.status, "could not reach them after three calls; they chose another clinic."
+        ),
         values=kept(REASON),
         error=errors.get(REASON, ""),
         max_length=REASON_MAX,

@@ -125,6 +125,8 @@ def desk(
             steps.append(Step(*OUTCOME_STEPS[submission.outcome]))
         if review := review_step(submission.fired or []):
             steps.append(review)
+    if booking.status == "contacted":  # the checks come before "Book the first appointment"
+        steps.append(steps.pop(0))
     return Desk(
         received=booking.created_at,
         waiting=_waited(booking.created_at, now) if waiting else "",
