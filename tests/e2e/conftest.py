@@ -39,6 +39,13 @@ PHONE = {
     "is_mobile": True,
     "has_touch": True,
 }
+#: Staff work at a desk: 1366 x 900 CSS pixels.
+DESKTOP = {
+    "viewport": {"width": 1366, "height": 900},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
@@ -161,3 +168,16 @@ class PageHttp:
 def http(page) -> PageHttp:
     """Fast-forward a browser session over HTTP (same cookies as `page`)."""
     return PageHttp(page)
+
+
+def log_in(page, email: str) -> None:
+    """Log a staff member in through the login page, as they would; ends on the dashboard."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import STAFF_PASSWORD
+
+    page.goto("/staff/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")

@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import STAFF_PASSWORD, create_staff
+from tests.conftest import create_staff
+from tests.e2e.conftest import DESKTOP, log_in
 from tests.e2e.test_accessibility import AXE, AXE_OPTIONS, describe
 from tests.followup.outcome_data import seed_realistic
 from tests.followup.test_staff_panel import seed_patient
 
 pytestmark = pytest.mark.browser
-DESKTOP = {
-    "viewport": {"width": 1366, "height": 900},
-    "is_mobile": False,
-    "has_touch": False,
-    "device_scale_factor": 1,
-}
 #: copies of the screenshots, for people reviewing the change
 SHOTS = Path("/tmp/shots/h3")
 
@@ -32,11 +27,7 @@ def staff_page(browser, base_url, live_server):
     create_staff(live_server.app, email)
     context = browser.new_context(base_url=base_url, **DESKTOP)
     page = context.new_page()
-    page.goto("/staff/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    log_in(page, email)
     yield page
     context.close()
 

@@ -13,22 +13,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from intake.models import utcnow
-from tests.conftest import STAFF_PASSWORD, create_staff
-from tests.e2e.conftest import PHONE
+from tests.conftest import create_staff
+from tests.e2e.conftest import DESKTOP, PHONE, log_in
 from tests.e2e.test_accessibility import AXE, AXE_OPTIONS, describe
 from tests.staff.test_reception_list import add
 
 pytestmark = pytest.mark.browser
 
-SIZES = {
-    "desktop": {
-        "viewport": {"width": 1366, "height": 900},
-        "is_mobile": False,
-        "has_touch": False,
-        "device_scale_factor": 1,
-    },
-    "phone": PHONE,
-}
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +31,7 @@ def staff_login(browser, base_url, live_server) -> tuple[dict, int]:
     user_id = create_staff(live_server.app, email)
     context = browser.new_context(base_url=base_url, **SIZES["desktop"])
     page = context.new_page()
-    page.goto("/staff/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    log_in(page, email)
     state = context.storage_state()
     context.close()
     return state, user_id

@@ -13,19 +13,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import journeys
-from tests.conftest import STAFF_PASSWORD, create_staff
-from tests.e2e.conftest import PHONE
+from tests.conftest import create_staff
+from tests.e2e.conftest import DESKTOP, PHONE, log_in
 from tests.e2e.test_accessibility import AXE, AXE_OPTIONS, describe
 from tests.e2e.test_staff import send_booking
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {
-    "viewport": {"width": 1366, "height": 900},
-    "is_mobile": False,
-    "has_touch": False,
-    "device_scale_factor": 1,
-}
 SHOTS = Path("/tmp/shots/request-page")
 #: Tab presses on the request page from its top to the note box, by the skip link and the
 #: "Add a note" link (the issue measured 16 before the desk came first)
@@ -53,11 +47,7 @@ def signed_in(browser, base_url, live_server) -> dict:
     create_staff(live_server.app, email, "staff")
     context = browser.new_context(base_url=base_url, **DESKTOP)
     page = context.new_page()
-    page.goto("/staff/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    log_in(page, email)
     state = context.storage_state()
     context.close()
     return state
