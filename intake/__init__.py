@@ -86,7 +86,9 @@ def _register_blueprints(app: Flask) -> None:
     from intake.fhir import views as _fhir_views  # noqa: F401 (adds staff routes)
     from intake.followup.views import bp as followup_bp
     from intake.ops.health import bp as ops_bp
-    from intake.patient.views import bp as patient_bp
+    from intake.patient import booking_views as _booking_views  # noqa: F401 (adds routes)
+    from intake.patient import views as _patient_views  # noqa: F401 (adds routes)
+    from intake.patient.blueprint import bp as patient_bp
     from intake.staff.accounts import views as _accounts_views  # noqa: F401 (adds routes)
     from intake.staff.blueprint import bp as staff_bp
     from intake.staff.dashboard import views as _dashboard_views  # noqa: F401 (adds routes)

@@ -28,7 +28,8 @@ from werkzeug.routing import IntegerConverter
 
 from intake.extensions import db
 from intake.models import Draft, OutboxMessage, Submission
-from intake.patient.submissions import create_resume_token, new_reference, new_token
+from intake.patient.resume_links import create_resume_token
+from intake.patient.submissions import new_reference, new_token
 from intake.screening import questionnaire
 from intake.staff.rules.rulesets import current_version
 from tests import journeys

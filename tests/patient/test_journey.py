@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Submission
-from intake.patient import journey, submissions
+from intake.patient import journey, resume_links, submissions
 from intake.patient.forms import BookingForm
 from tests.answers import patient
 
@@ -195,18 +195,18 @@ def test_live_draft_is_none_when_missing_or_expired(ctx):
 
 def test_a_resume_link_is_queued_and_works_once(ctx):
     draft = draft_with()
-    hours = submissions.email_resume_link(draft, "later@example.com", 2 * 3600, "https://x.test/")
+    hours = resume_links.email_resume_link(draft, "later@example.com", 2 * 3600, "https://x.test/")
     assert hours == 2
     message = db.session.scalars(select(OutboxMessage)).one()
     assert message.kind == "resume_link" and message.recipients == ["later@example.com"]
     token = message.text_body.split("https://x.test/resume/", 1)[1].split()[0]
-    assert submissions.use_resume_token(token) is draft
+    assert resume_links.use_resume_token(token) is draft
     with pytest.raises(submissions.ResumeLinkInvalid):
-        submissions.use_resume_token(token)
+        resume_links.use_resume_token(token)
 
 
 def test_a_short_lived_link_still_says_one_hour(ctx):
-    assert submissions.email_resume_link(draft_with(), "a@example.com", 60, "https://x.test") == 1
+    assert resume_links.email_resume_link(draft_with(), "a@example.com", 60, "https://x.test") == 1
 
 
 def test_reasons_are_the_filled_in_patient_messages():

@@ -11,7 +11,7 @@ from intake.config import SETTINGS
 from intake.extensions import db
 from intake.models import Draft, OutboxMessage
 from intake.patient.forms import SaveForLaterForm
-from intake.patient.submissions import limit_key_for_email
+from intake.patient.resume_links import limit_key_for_email
 from tests import journeys
 from tests.conftest import make_app
 
