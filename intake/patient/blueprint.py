@@ -54,7 +54,11 @@ def current_draft() -> Draft:
 
 
 def current_journey() -> journey.Journey:
-    return journey.Journey.of(session.get("draft_id"), to_show=request.method != "POST")
+    """The live journey: its values only for a GET; a question page's POST saves the draft and
+    nothing else (so on PostgreSQL it need not wait for the disk)."""
+    post = request.method == "POST"
+    draft_only = post and request.endpoint == "patient.question_page"
+    return journey.Journey.of(session.get("draft_id"), to_show=not post, draft_only=draft_only)
 
 
 def journey_or_result() -> journey.Journey | Response:

@@ -58,12 +58,17 @@ class Journey:
         self.min_age = self.ruleset.min_age_self_consent
 
     @classmethod
-    def of(cls, draft_id: str | None, *, to_show: bool = False) -> Journey:
+    def of(
+        cls, draft_id: str | None, *, to_show: bool = False, draft_only: bool = False
+    ) -> Journey:
         """The journey of the live draft with this id: the draft and the id of the rules in
         force come in one query (raises DraftMissing). `to_show`: for a page that only shows
         (a GET), with the draft's values rather than the Draft (which `save`, `hold` and
-        `complete` need)."""
-        draft, version_id = submissions.draft_and_rules(draft_id, to_show=to_show)
+        `complete` need). `draft_only`: the request writes the draft and nothing else
+        (`submissions.draft_and_rules`)."""
+        draft, version_id = submissions.draft_and_rules(
+            draft_id, to_show=to_show, draft_only=draft_only
+        )
         return cls(draft, version_id)
 
     @property

@@ -16,7 +16,7 @@ from intake.patient import rules_in_force
 from intake.screening import rules
 from intake.staff.rules import rulesets
 from tests.conftest import make_app
-from tests.journeys import BACK_PAIN_SUITABLE, walk
+from tests.journeys import BACK_PAIN_SUITABLE, BOOKING, walk
 
 DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
@@ -189,3 +189,48 @@ def test_compiled_rules_are_never_shared_between_databases(tmp_path):
             titles.append(by_patient_code)
     assert titles[1] == "Only in the second database"
     assert titles[0] == titles[2] == rules.default_data()["rules"][0]["title"].strip()
+
+
+class CommitDurability:
+    """synchronous_commit as each commit sees it (PostgreSQL), read on the committing
+    connection just before the COMMIT goes."""
+
+    def __init__(self, engine):
+        self.seen: list[str] = []
+        event.listen(engine, "commit", self._commit)
+
+    def _commit(self, conn) -> None:
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute("SHOW synchronous_commit")
+        self.seen.append(cursor.fetchone()[0])
+
+
+def test_only_a_draft_save_skips_waiting_for_the_disk(pg_url, tmp_path):
+    """A question page's POST writes the draft alone, so its commit need not wait for the
+    disk; finishing the questionnaire and sending the request (which store what must not be
+    lost) still wait."""
+    app = make_app(pg_url, tmp_path)
+    client = app.test_client()
+    try:
+        url = started(client)
+        with app.app_context():
+            commits = CommitDurability(db.engine)
+        step = url.rsplit("/", 1)[-1]
+        assert client.post(url, data=BACK_PAIN_SUITABLE[step]).status_code == 302
+        assert commits.seen == ["off"], commits.seen
+
+        client.post(url, data={})  # sent with errors: the held page is a draft write too
+        assert commits.seen[1:] == ["off"], commits.seen
+
+        walk(client, BACK_PAIN_SUITABLE)
+        commits.seen.clear()
+        assert client.post("/check").headers["Location"].endswith("/result")
+        assert commits.seen == ["on"], commits.seen
+        commits.seen.clear()
+        sent = client.post("/booking", data=BOOKING)
+        assert sent.status_code == 302 and "/booking" in sent.headers["Location"]
+        assert commits.seen and set(commits.seen) == {"on"}, commits.seen
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
