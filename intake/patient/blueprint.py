@@ -30,7 +30,7 @@ PATIENT_KEYS = (
 )
 
 
-#: Pages whose GET reads the draft on its own connection, not the session's (a ShownDraft).
+#: Pages whose GET reads the draft on its own connection, not the session's (DraftValues).
 SHOWN_DRAFT_PAGES = {"patient.question_page", "patient.check_answers"}
 
 

@@ -51,7 +51,7 @@ class Journey:
     `version_id`: the id of the version in force when the caller already read it (see
     `of`); otherwise it is read here."""
 
-    def __init__(self, draft: Draft | submissions.ShownDraft, version_id: int | None = None):
+    def __init__(self, draft: Draft | submissions.DraftValues, version_id: int | None = None):
         self.draft = draft
         self.version_id = rules_in_force.published_id() if version_id is None else version_id
         self.ruleset = rules_in_force.compiled(self.version_id)
@@ -63,9 +63,9 @@ class Journey:
     ) -> Journey:
         """The journey of the live draft with this id: the draft and the id of the rules in
         force come in one query (raises DraftMissing). `to_show`: for a page that only shows
-        (a GET), with the draft's values rather than the Draft (which `save`, `hold` and
-        `complete` need). `draft_only`: the request writes the draft and nothing else
-        (`submissions.draft_and_rules`)."""
+        (a GET), with the draft's values rather than the Draft (which `complete` needs).
+        `draft_only`: the request writes the draft and nothing else (a question page's POST:
+        `save` and `hold` with its values; `submissions.draft_and_rules`)."""
         draft, version_id = submissions.draft_and_rules(
             draft_id, to_show=to_show, draft_only=draft_only
         )
@@ -131,6 +131,7 @@ class Journey:
     def hold(self, step: questionnaire.Step, more: bool, form: Mapping, errors: Mapping) -> None:
         """Keep a page sent with errors, for the GET that the POST redirects to."""
         self.draft.held = {"page": [step.id, more], "form": dict(form), "errors": dict(errors)}
+        submissions.store_draft(self.draft)
 
     def held(self, step: questionnaire.Step, more: bool) -> tuple[dict, dict] | None:
         """(form, errors) of this page as last sent with errors, or None."""
