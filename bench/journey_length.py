@@ -1,6 +1,7 @@
 """What the questionnaire costs patients: pages, questions, taps and page heights per persona.
 
-Run: .venv/bin/python bench/journey_length.py [--git-rev REV] [--compare REV] [--shots DIR]
+Run: .venv/bin/python bench/journey_length.py [--git-rev REV] [--compare REV] [--pages]
+     [--shots DIR]
 
 Starts the app (`flask run`, one process, on a fresh migrated and seeded SQLite database in a
 temporary folder, rate limits lifted) and walks each built-in persona through it in Chromium
@@ -11,19 +12,31 @@ by clicking its label (choices) or typing (text, numbers), again after each clic
 follow-up is revealed, then Continue. So the same personas also walk an earlier questionnaire
 (`--git-rev REV`: the app of commit REV, unpacked with `git archive` into the temporary folder;
 `--compare REV`: REV, then this tree, side by side). Old field names differ (pain_regions,
-wpi_checklist, sport_injury_date): each persona carries them in `old`, ignored where not asked.
+wpi_checklist, sport_injury_date, the two booking consents): each persona carries the answers
+only an earlier questionnaire asked in `old` (and OLD_BOOKING the old booking form's boxes),
+ignored where not asked.
 
 Counted per persona:
 - question pages: question pages shown (a follow-up page, /questions/<step>?more=1, counts);
 - questions: questions answered (a checklist is one question, whatever is ticked);
-- taps: 1 for the start button; 1 per choice ticked (a checklist's "None of these" is one);
-  1 per text or number field filled (typing is not counted); 1 per Continue; 1 for "See your
-  result"; 1 for the booking button; on the booking form (tests/journeys.py BOOKING) 1 per field
-  filled (name, email, phone, message), 1 per preferred day and time, 1 per consent box, 1 for
-  Send request. Scrolling, the Back link and "See your answers" are not counted.
+- taps, in three kinds (and their total):
+  - answers: on the question pages, 1 per choice ticked (a checklist's "None of these" is one)
+    and 1 per text or number field filled (typing is not counted);
+  - navigation: 1 for the start button, 1 per Continue, 1 for "See your result", 1 for the
+    booking button, 1 for Send request;
+  - booking form fields: on the booking form (tests/journeys.py BOOKING) 1 per field filled
+    (name, email, phone, message), 1 per preferred day and time, 1 per consent box ticked.
+  Scrolling, the Back link and "See your answers" are not counted.
 - tallest page: document.documentElement.scrollHeight of the tallest question page, on arrival
   and after filling (revealed follow-ups make it taller), in px and in phone screens (px / 844);
 - check page: the same height of check your answers as it first shows (details closed).
+
+`--pages` also prints, per persona, one line per page shown: the start page, each question page
+(its step id, with "?more=1" for a follow-up page), check your answers, the result and the
+booking form, each with its height (px, as above: a question page's tallest state), the
+questions answered on it (on the booking form: the fields filled) and its taps (its answers or
+booking fields, plus the one button that leaves it); a last line adds them up, so its taps are
+the persona's total.
 
 A benchmark: it prints numbers and asserts nothing about them. A persona whose page shows an
 error (an answer it lacks or that is refused) stops the run with the page's error messages.
@@ -81,6 +94,10 @@ class Persona:
 
 #: Fields this questionnaire asks that the earlier ones did not (not reported as never asked).
 NEW_ONLY = frozenset({"pain_map"})
+#: The booking form's two consent boxes before they became one ("consent").
+OLD_BOOKING = {"consent_privacy": ["y"], "consent_contact": ["y"]}
+#: The spondyloarthritis checklist, which earlier questionnaires asked after onset at 45 or later.
+OLD_AXSPA = {"axspa_checklist": ["none"]}
 OLD_DATE = {"sport_injury_date": ["2026-10-01"]}
 WPI_FIBRO = [a for a in FIBROMYALGIA["pain_areas"]["pain_map"] if a.startswith("wpi_")]
 OLD_FIBRO_REGIONS = ["neck", "upper_back", "shoulder", "arm_hand", "hip_buttock", "leg_knee_foot"]
@@ -105,7 +122,7 @@ CARER_TEEN: Answers = flat(SPORTS_INJURY) | {
 }  # fmt: skip
 PERSONAS = (
     Persona("runner", flat(SPORTS_INJURY), {"pain_regions": ["leg_knee_foot"], **OLD_DATE}),
-    Persona("back pain", flat(BACK_PAIN_SUITABLE), {"pain_regions": ["lower_back"]}),
+    Persona("back pain", flat(BACK_PAIN_SUITABLE), {"pain_regions": ["lower_back"], **OLD_AXSPA}),
     Persona(
         "fibromyalgia",
         flat(FIBROMYALGIA),
@@ -120,6 +137,17 @@ class WalkError(Exception):
     """The persona could not go on: an unexpected page, or a page that showed errors."""
 
 
+@dataclass(frozen=True)
+class PageCost:
+    """One page shown: its step id (or start, check, result, booking), height in px, the
+    questions answered on it and its taps (answers or booking fields, and its button)."""
+
+    name: str
+    height: int
+    questions: int
+    taps: int
+
+
 @dataclass
 class Walk:
     """What one persona's walk cost."""
@@ -127,11 +155,18 @@ class Walk:
     persona: str
     pages: int = 0
     questions: int = 0
-    taps: int = 0
+    answer_taps: int = 0
+    navigation_taps: int = 0
+    booking_taps: int = 0
     tallest: int = 0
     tallest_page: str = ""
     check: int = 0
     unused: set[str] = field(default_factory=set)
+    shown: list[PageCost] = field(default_factory=list)
+
+    @property
+    def taps(self) -> int:
+        return self.answer_taps + self.navigation_taps + self.booking_taps
 
 
 def height(page) -> int:
@@ -187,8 +222,9 @@ def walk(browser, base: str, persona: Persona, old: bool, shots: Path | None) ->
     page = context.new_page()
     try:
         page.goto(base + "/")
+        result.shown.append(PageCost("start", height(page), 0, 1))
         submit(page, "Start now")
-        result.taps += 1
+        result.navigation_taps += 1
         while "/questions/" in page.url:
             result.pages += 1
             where = page.url.split("/questions/", 1)[1]
@@ -200,22 +236,30 @@ def walk(browser, base: str, persona: Persona, old: bool, shots: Path | None) ->
             if tall > result.tallest:
                 result.tallest, result.tallest_page = tall, where
             result.questions += questions
-            result.taps += taps + 1  # and Continue
+            result.answer_taps += taps
+            result.navigation_taps += 1  # Continue
+            result.shown.append(PageCost(where, tall, questions, taps + 1))
             submit(page, "Continue")
         if not page.url.endswith("/check"):
             raise WalkError(f"the questions ended at {page.url}")
         result.check = height(page)
+        result.shown.append(PageCost("check", result.check, 0, 1))
         if shots:
             page.screenshot(path=shots / f"{slug(persona.name)}-check.png", full_page=True)
         submit(page, "See your result")
+        result.shown.append(PageCost("result", height(page), 0, 1))
         page.click('a[href$="/booking"]')
         page.wait_for_load_state()
-        result.taps += 2
+        result.navigation_taps += 2  # See your result, the booking button
         booking_done: set[str] = set()
         contact = {k: v if isinstance(v, list) else [v] for k, v in BOOKING.items()}
-        _, taps = fill(page, contact, booking_done)
+        if old:
+            contact |= OLD_BOOKING
+        fields, taps = fill(page, contact, booking_done)
+        result.shown.append(PageCost("booking", height(page), fields, taps + 1))
         submit(page, "Send request")
-        result.taps += taps + 1
+        result.booking_taps += taps
+        result.navigation_taps += 1  # Send request
         if not page.url.endswith("/booking/sent"):
             raise WalkError(f"the booking form went to {page.url}")
         expected = (NEW_ONLY | set(persona.old)) if old else set()
@@ -290,15 +334,30 @@ def screens(px: int) -> str:
 
 def table(walks: list[Walk]) -> str:
     lines = [
-        "| persona | question pages | questions | taps | tallest page (px / screens) "
-        "| check page (px / screens) |",
-        "|---|---:|---:|---:|---|---:|",
+        "| persona | question pages | questions | taps | answers | navigation "
+        "| booking form fields | tallest page (px / screens) | check page (px / screens) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for w in walks:
         lines.append(
-            f"| {w.persona} | {w.pages} | {w.questions} | {w.taps} | {w.tallest} / "
+            f"| {w.persona} | {w.pages} | {w.questions} | {w.taps} | {w.answer_taps} | "
+            f"{w.navigation_taps} | {w.booking_taps} | {w.tallest} / "
             f"{screens(w.tallest)} ({w.tallest_page}) | {w.check} / {screens(w.check)} |"
         )
+    return "\n".join(lines)
+
+
+def page_lines(walk: Walk) -> str:
+    """One line per page the persona was shown, with what it cost."""
+    lines = [f"{walk.persona}:", "  page                         height px  questions  taps"]
+    for shown in walk.shown:
+        lines.append(
+            f"  {shown.name:<28} {shown.height:>6} ({screens(shown.height)})"
+            f" {shown.questions:>6} {shown.taps:>7}"
+        )
+    questions = sum(shown.questions for shown in walk.shown)
+    total = sum(shown.taps for shown in walk.shown)
+    lines.append(f"  {'total':<28} {'':>12} {questions:>6} {total:>7}")
     return "\n".join(lines)
 
 
@@ -307,14 +366,17 @@ def comparison(before: list[Walk], after: list[Walk], rev: str) -> str:
         return f"{old} → {new} ({(new - old) / old:+.0%})" if old else f"{old} → {new}"
 
     lines = [
-        f"| persona ({rev} → now) | question pages | questions | taps "
-        "| tallest page (screens) | check page (screens) |",
-        "|---|---|---|---|---|---|",
+        f"| persona ({rev} → now) | question pages | questions | taps | answers | navigation "
+        "| booking form fields | tallest page (screens) | check page (screens) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for old, new in zip(before, after, strict=True):
         lines.append(
             f"| {new.persona} | {change(old.pages, new.pages)} | "
             f"{change(old.questions, new.questions)} | {change(old.taps, new.taps)} | "
+            f"{change(old.answer_taps, new.answer_taps)} | "
+            f"{change(old.navigation_taps, new.navigation_taps)} | "
+            f"{change(old.booking_taps, new.booking_taps)} | "
             f"{screens(old.tallest)} → {screens(new.tallest)} | "
             f"{screens(old.check)} → {screens(new.check)} |"
         )
@@ -326,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--git-rev", help="walk the app of this commit instead of this tree")
     group.add_argument("--compare", metavar="REV", help="walk commit REV, then this tree")
+    parser.add_argument(
+        "--pages", action="store_true", help="also print each page shown, with what it cost"
+    )
     parser.add_argument("--shots", type=Path, help="save a screenshot of every page here")
     args = parser.parse_args(argv)
     if args.shots:
@@ -344,6 +409,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Chromium at {WIDTH}x{HEIGHT}; a phone screen is {HEIGHT} px.")
         for name, walks in runs:
             print(f"\n{name}:\n\n{table(walks)}")
+            if args.pages:
+                for w in walks:
+                    print(f"\n{page_lines(w)}")
             for w in walks:
                 if w.unused:
                     print(f"- {w.persona}: never asked for {', '.join(sorted(w.unused))}")

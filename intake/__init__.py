@@ -60,6 +60,7 @@ def _init_extensions(app: Flask) -> None:
     from intake import hardening
     from intake.extensions import csrf, db, limiter, login_manager, mail, migrate
     from intake.followup import models as _followup_models  # noqa: F401 (its tables)
+    from intake.staff.requests import held as _held_forms  # noqa: F401 (its table)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -130,6 +131,8 @@ def _register_template_helpers(app: Flask) -> None:
     from intake.staff.requests.bookings import label as status_label
 
     app.jinja_env.filters["local"] = clinic_time.local_time
+    app.jinja_env.filters["day"] = clinic_time.shown_day  # a date: "Fri 4 Dec 2026"
+    app.jinja_env.globals["date_example"] = clinic_time.DATE_EXAMPLE  # typed: "4/12/2026"
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.globals["promise_words"] = clinic_time.promise_words
     # Every printed value (pages and emails) loses bidi and zero-width characters stored earlier.

@@ -7,11 +7,15 @@ A working day is Monday to Friday (public holidays are not known here). A reques
 the end of the Nth working day after the day it arrived, in clinic time: one sent on Monday
 at any hour, or on Saturday, with N = 2 is due by the end of Wednesday or Tuesday. It is
 overdue from the start of the next day. Pure: every function takes `now` and the zone.
+
+Also how the staff pages show a date ("Fri 4 Dec 2026", with ", 14:05" where the time
+matters) and read one typed (4/12/2026, 4 Dec 2026, or 2026-12-04 from a date picker).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -99,6 +103,88 @@ def days_words(count: int) -> str:
     return _plural(count, "working day")
 
 
+# -- how staff pages show and ask for dates ------------------------------------------------
+
+#: The date in every hint and error about a typed date: day, month, year (what the server
+#: reads first, and the same day as day_text's example).
+DATE_EXAMPLE = "4/12/2026"
+MOMENT_STYLES = ("moment", "date", "time", "seconds")
+
+
+def day_text(day: dt.date) -> str:
+    """A day as staff pages show it, always with its weekday and year: "Fri 4 Dec 2026"."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def shown_day(value: dt.date | str | None) -> str:
+    """day_text of a date, or of one stored as text (2026-11-23, as a rule's last review is);
+    anything else as it is: the `day` template filter."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return day_text(value) if isinstance(value, dt.date) else str(value or "")
+
+
+def moment_text(local: dt.datetime, style: str = "moment") -> str:
+    """A local moment as staff pages show it: "Fri 4 Dec 2026, 14:05" ("moment"), the day
+    alone as day_text ("date"), "14:05" ("time") or "Fri 4 Dec 2026, 14:05:09" ("seconds")."""
+    if style == "date":
+        return day_text(local.date())
+    if style == "time":
+        return f"{local:%H:%M}"
+    clock = f"{local:%H:%M:%S}" if style == "seconds" else f"{local:%H:%M}"
+    return f"{day_text(local.date())}, {clock}"
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "jan january",
+            "feb february",
+            "mar march",
+            "apr april",
+            "may",
+            "jun june",
+            "jul july",
+            "aug august",
+            "sep sept september",
+            "oct october",
+            "nov november",
+            "dec december",
+        ),
+        1,
+    )
+    for name in names.split()
+}
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")  # day first
+_WORDS = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})")
+
+
+def parse_date(raw: str, what: str = "a date") -> dt.date:
+    """A date as staff type it: 23/11/2026 (day first; . and - too), 23 Nov 2026 or
+    2026-11-23 (as a date picker sends it). ValueError with a message to show otherwise
+    ("Enter `what` like 4/12/2026")."""
+    text = " ".join(str(raw).split()).lower()[:40]
+    if not text:
+        raise ValueError(f"Enter {what}")
+    if match := _ISO.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _NUMERIC.fullmatch(text):
+        day, month, year = (int(part) for part in match.groups())
+    elif (match := _WORDS.fullmatch(text)) and match.group(2) in _MONTHS:
+        day, month, year = int(match.group(1)), _MONTHS[match.group(2)], int(match.group(3))
+    else:
+        raise ValueError(f"Enter {what} like {DATE_EXAMPLE}")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"Enter a real date, like {DATE_EXAMPLE}") from None
+
+
 def _plural(count: int, unit: str) -> str:
     return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
 
@@ -119,9 +205,14 @@ def clinic_zone(config: Mapping[str, Any] | None = None) -> ZoneInfo:
     return zone(_config(config)["CLINIC_TIMEZONE"])
 
 
-def local_time(moment: dt.datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-    """A stored (naive UTC) moment as clinic time: the `local` template filter ("" for None)."""
-    return to_local(moment, clinic_zone()).strftime(fmt) if moment else ""
+def local_time(moment: dt.datetime | None, style: str = "moment") -> str:
+    """A stored (naive UTC) moment in clinic time, as staff pages show it: the `local` template
+    filter ("" for None). `style`: "moment" (the default), "date", "time" or "seconds" (the
+    audit log) - see moment_text - or else a strftime format."""
+    if not moment:
+        return ""
+    local = to_local(moment, clinic_zone())
+    return moment_text(local, style) if style in MOMENT_STYLES else local.strftime(style)
 
 
 def clinic_today(now: dt.datetime, config: Mapping[str, Any] | None = None) -> dt.date:

@@ -15,7 +15,8 @@ SCORE_MEANINGS = {
     "startback": "Keele back-pain screen: low / medium / high risk of a poor outcome, "
     "which guides how much support to offer",
     "peg": "average of pain, and how much it gets in the way of enjoyment and activity, 0–10",
-    "acr2016": "fibromyalgia screening criteria (not a diagnosis)",
+    # shown in brackets after the score in the text email: no brackets of its own
+    "acr2016": "a screen for fibromyalgia, not a diagnosis",
 }
 
 NO_CONCERNS = "No concerns found"

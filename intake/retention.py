@@ -10,6 +10,8 @@
   links. Expired resume links go at once.
 - Copies of sent or failed emails (the clinic email may hold every answer) go after
   OUTBOX_RETENTION_DAYS; emails still waiting are kept.
+- Desk forms sent with problems (intake/staff/requests/held.py: what was typed, a reason or a
+  note) go once they are no longer shown (held.HOLD), and with their request.
 - Rule test cases saved from a request before "Save as a test case" made them anonymous (named
   "<reference> (<outcome>)", with the free text and a link to the request) go with their
   request: see `_legacy_test_cases`. Anonymous ones are nobody's record and stay.
@@ -46,6 +48,7 @@ from intake.models import (
 )
 from intake.patient.submissions import REFERENCE_ALPHABET, REFERENCE_PREFIX
 from intake.screening.rules import OUTCOMES
+from intake.staff.requests import held
 
 #: ids per statement, well under every database's limit on bound parameters
 BATCH = 500
@@ -64,6 +67,7 @@ LABELS = {
     "drafts_emptied": "unfinished questionnaires past expiry: answers deleted",
     "drafts": "questionnaire records past UNBOOKED_RETENTION_DAYS",
     "resume_tokens": "resume links expired or of those questionnaires",
+    "held_forms": "desk forms sent with problems: no longer shown, or of those requests",
 }
 
 
@@ -83,6 +87,7 @@ class PurgePlan:
     emptied_draft_ids: list[str] = field(default_factory=list)
     draft_ids: list[str] = field(default_factory=list)
     resume_token_ids: list[int] = field(default_factory=list)
+    held_form_ids: list[int] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """How many rows of each kind, keyed as in LABELS."""
@@ -99,6 +104,7 @@ class PurgePlan:
             "drafts_emptied": len(self.emptied_draft_ids),
             "drafts": len(self.draft_ids),
             "resume_tokens": len(self.resume_token_ids),
+            "held_forms": len(self.held_form_ids),
         }
 
 
@@ -126,6 +132,7 @@ def plan(config: dict[str, Any], now: dt.datetime | None = None) -> PurgePlan:
     )
     old_followups = select(FollowUp.id).where(FollowUp.booking_request_id.in_(old_bookings))
     result.followup_ids = _ids(old_followups.order_by(FollowUp.id))
+    result.held_form_ids = _ids(held.expired_or_of(old_bookings, now).order_by(held.HeldForm.id))
     result.followup_link_ids = _ids(
         select(FollowUpLink.id)
         .where(FollowUpLink.followup_id.in_(old_followups))
@@ -250,6 +257,7 @@ def execute(found: PurgePlan) -> None:
     _delete(FollowUp, found.followup_ids)
     _delete(OutboxMessage, found.email_ids)
     _delete(TestCase, found.test_case_ids)
+    _delete(held.HeldForm, found.held_form_ids)
     _delete(BookingRequest, found.booking_ids)
     _delete(Submission, found.submission_ids)
     _delete(ResumeToken, found.resume_token_ids)

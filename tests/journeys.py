@@ -10,7 +10,8 @@ import copy
 from typing import Any
 
 NO_RED_FLAGS = {"rf_urgent_checklist": ["none"], "rf_other_checklist": ["none"]}
-NO_AXSPA = {"axspa_onset_before_45": ["no"], "axspa_checklist": ["none"]}
+#: Back pain that started at 45 or later: the spondyloarthritis features are then not asked.
+NO_AXSPA = {"axspa_onset_before_45": ["no"]}
 
 LOW_RISK_STARTBACK = {
     "sb1_leg_pain": ["agree"],
@@ -67,6 +68,14 @@ SADDLE_NUMBNESS = variant(
     BACK_PAIN_SUITABLE,
     back_warning_signs={"rf_urgent_checklist": ["rf_saddle"]},
 )
+
+#: A 38-year-old with back pain for more than 12 weeks and three features of axial
+#: spondyloarthritis: never asked when the pain started (under 45 it was before 45), so the
+#: features come at once; `see_doctor` (G7_axial_spa).
+AXSPA_UNDER_45 = variant(BACK_PAIN_SUITABLE, about_you={"age": ["38"]})
+AXSPA_UNDER_45["back_pain_pattern"] = {
+    "axspa_checklist": ["axspa_buttock_pain", "axspa_improves_with_movement", "axspa_psoriasis"]
+}
 
 #: A runner with a calf strain and no back pain: sports page, no back pages.
 SPORTS_INJURY: dict[str, dict[str, list[str]]] = {
@@ -143,8 +152,7 @@ BOOKING = {
     "preferred_days": ["mon", "wed"],
     "preferred_times": ["morning"],
     "message": "Mornings are best.",
-    "consent_privacy": "y",
-    "consent_contact": "y",
+    "consent": "y",
 }
 
 

@@ -274,7 +274,7 @@ def test_the_honeypot_is_hidden_from_people_and_assistive_technology(client):
     field = re.search(r"<input[^>]*>", inner).group(0)
     for attribute in ('name="website"', 'tabindex="-1"', 'autocomplete="off"', 'value=""'):
         assert attribute in field
-    assert page.index("website") > page.index('name="consent_contact"')  # after the real fields
+    assert page.index("website") > page.index('name="consent"')  # after the real fields
 
 
 def test_a_filled_honeypot_stores_nothing_but_looks_like_success(app, client, caplog):

@@ -179,6 +179,9 @@ def fill_every_table() -> dict[str, int]:
             for column in table.columns:
                 if column.foreign_keys:
                     target = next(iter(column.foreign_keys)).column
+                    if target.table.name == table.name and column.nullable:
+                        values[column.name] = None  # a row of its own table (undoes_id)
+                        continue
                     values[column.name] = keys[(target.table.name, target.name)]
                 elif column.primary_key and isinstance(column.type, sa.Integer):
                     continue  # the database numbers it

@@ -233,6 +233,7 @@ def test_every_purge_is_audited_with_its_counts(app, data):
             "drafts_emptied": 1,
             "drafts": 2,
             "resume_tokens": 2,
+            "held_forms": 0,
             "retention_days": 2920,
             "unbooked_retention_days": 30,
             "outbox_retention_days": 30,

@@ -7,7 +7,7 @@ identifier systems. They name things; nothing is served at them.
 Resource ids come from database ids, so they are the same in every export (a Bundle today and
 an NDJSON file next month) and a receiver can merge exports: ``request-12`` (Patient),
 ``intake-7`` and ``followup-31`` (QuestionnaireResponse), ``intake-7-peg`` (Observation),
-``intake-questionnaire-2026-12-1`` (Questionnaire: its name and version).
+``intake-questionnaire-2026-12-2`` (Questionnaire: its name and version).
 References are relative (``Patient/request-12``); in a Bundle each entry's fullUrl is
 ``{BASE_URL}/fhir/{type}/{id}``, so a relative reference resolves to the entry with that
 fullUrl (FHIR R4 §2.36.4.1) and the same references work unchanged in NDJSON.

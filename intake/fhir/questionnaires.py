@@ -11,10 +11,12 @@ asked when booking (of patients who agree to follow-up) are one repeating group 
 
 Show-if conditions become enableWhen where FHIR can say the same thing: conditions on answers
 with =, one-of, at least / at most, yes/no and "is answered", joined by one "any" or "all". A
-condition on a derived fact (``back_pain``, ``pain_region_count``, a consent age) cannot be
-said with enableWhen, which only reads answers; such a page or question is exported without
-enableWhen and without ``required`` (FHIR requires an enabled required item to be answered,
-and these are rightly unanswered for many patients).
+condition on a derived fact (``back_pain``, ``pain_region_count``, a consent age), or on an
+answer the app also works out from other answers when it is not asked
+(``axspa_onset_before_45``, from the age under 45), cannot be said with enableWhen, which only
+reads answers; such a page or question is exported without enableWhen and without
+``required`` (FHIR requires an enabled required item to be answered, and these are rightly
+unanswered for many patients).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from intake.fhir.naming import (
 )
 from intake.followup import forms, measures
 from intake.screening import questionnaire as intake
+from intake.screening.facts import worked_out_from_others
 from intake.screening.questionnaire import (
     CHECKLIST,
     DATE_KIND,
@@ -113,6 +116,8 @@ def _leaf(naming: Naming, cond: Mapping, asked: Mapping[str, Question]) -> list[
     question = asked.get(fact) if isinstance(fact, str) else None
     if question is None:
         return None  # a derived fact or a score: enableWhen reads answers only
+    if worked_out_from_others(fact):
+        return None  # an answer the app may also work out from others (onset age from age)
     if op == "is_answered":
         return [{"question": fact, "operator": "exists", "answerBoolean": True}]
     if question.kind in (YES_NO, CHECKLIST):  # a checklist's facts are its yes/no items

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import case, func, literal_column, select
 
+from intake import clinic_time
 from intake.extensions import db
 from intake.followup import measures, report_data, results, stats
 from intake.followup.models import FollowUp
@@ -63,11 +64,11 @@ class ReportFilter:
         dates: dict[str, dt.date | None] = {}
         for key in ("date_from", "date_to"):
             raw = str(args.get(key) or "").strip()[:40]
-            try:
-                dates[key] = dt.date.fromisoformat(raw) if raw else None
+            try:  # as the staff pages read a typed date: 4/12/2026, 4 Dec 2026, 2026-12-04
+                dates[key] = clinic_time.parse_date(raw) if raw else None
             except ValueError:
                 dates[key] = None
-                errors[key] = "Enter a date like 2026-11-23"
+                errors[key] = f"Enter a date like {clinic_time.DATE_EXAMPLE}"
         start, end = dates["date_from"], dates["date_to"]
         if start and end and start > end:
             errors["date_to"] = "Enter a date on or after the 'from' date"

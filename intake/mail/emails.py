@@ -16,8 +16,10 @@ from intake.mail.first_steps import first_steps, moment_words
 from intake.models import BookingRequest, Draft, OutboxMessage, utcnow
 from intake.patient import availability
 from intake.screening import summary
+from intake.screening.condition_words import evidence_words
 from intake.screening.outcomes import OUTCOME_TEXT
 from intake.screening.rules import render_message
+from intake.screening.ruleset_format import dictionary
 
 DETAIL_LEVELS = ("full", "summary", "minimal")
 
@@ -38,8 +40,14 @@ def clinic_email_context(booking: BookingRequest) -> dict[str, Any]:
         "emergency_number": current_app.config["EMERGENCY_NUMBER"],
         "clinic_name": current_app.config["CLINIC_NAME"],
     }
+    # what made each rule fire is answers: only an email that carries the answers says it
+    facts = dictionary() if _detail() == "full" else {}
     fired = [
-        dict(rule, patient_message=render_message(rule["patient_message"], context))
+        dict(
+            rule,
+            patient_message=render_message(rule["patient_message"], context),
+            facts=evidence_words(rule.get("evidence"), facts, submission.answers) if facts else [],
+        )
         for rule in submission.fired
     ]
     red_flags = [r for r in fired if r["safety"]]

@@ -70,16 +70,15 @@ class BookingForm(FlaskForm):
         validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")],
         filters=[strip],
     )
-    consent_privacy = BooleanField(
-        "Privacy",
+    #: One box for both consents a request needs (stored as consent_privacy and
+    #: consent_contact, which this box sets together).
+    consent = BooleanField(
+        "Privacy and contact",
         description="I have read the privacy notice and agree that the clinic stores my "
-        "answers to handle this request",
-        validators=[DataRequired("Confirm that you agree to the privacy notice")],
-    )
-    consent_contact = BooleanField(
-        "Contact",
-        description="The clinic may contact me by email or phone about this request",
-        validators=[DataRequired("Confirm that the clinic may contact you")],
+        "answers to handle this request and contacts me about it by email or phone",
+        validators=[
+            DataRequired("Confirm that you agree to the privacy notice and to being contacted")
+        ],
     )
     followup_consent = BooleanField(
         "Questions after treatment",
@@ -106,6 +105,8 @@ class BookingForm(FlaskForm):
             formdata=MultiDict(held["form"]), meta={"csrf": False}, phone_region=phone_region
         )
         form.validate()
+        if form.phone.raw_data:  # shown as typed, not as stored (+447911123456)
+            form.phone.data = form.phone.raw_data[0]
         return form
 
     @staticmethod
@@ -241,15 +242,18 @@ def step_fields(
 
     A follow-up (its show-if names a question on this page) is always on the page, `hidden`
     unless the answers call for it: the page's script reveals it when its parent's answer
-    does; without the script it is asked on the next page."""
+    does; without the script it is asked on the next page. One whose question is not on the
+    page (asked on its own page after it, or not asked: the spondyloarthritis checklist of a
+    patient under 45) is a question like any other: not indented, never hidden by the script."""
     views = []
-    on_page = {question.id for question in step.questions}
-    for question in step.questions:
+    on_page: set[str] = set()
+    for question in step.questions:  # in page order: a follow-up comes after its question
         follow_up = FOLLOW_UPS.get(question.id)
         if follow_up is not None and follow_up[0] not in on_page:
-            follow_up = None  # asked on its own page, after its question: not indented
+            follow_up = None
         if question not in shown and follow_up is None:
             continue
+        on_page.add(question.id)
         values = raw.get(question.id, []) if raw is not None else form_values(question, answers)
         view = question_field(question, values, errors.get(question.id, ""))
         view.follow_up = follow_up

@@ -306,8 +306,9 @@ def request_booking(submission: Submission, details: Mapping[str, Any]) -> Booki
         preferred_days=list(details.get("preferred_days") or []),
         preferred_times=list(details.get("preferred_times") or []),
         message=details.get("message") or "",
-        consent_privacy=bool(details.get("consent_privacy")),
-        consent_contact=bool(details.get("consent_contact")),
+        # One box on the form agrees to both (the privacy notice and being contacted).
+        consent_privacy=bool(details.get("consent")),
+        consent_contact=bool(details.get("consent")),
         followup_consent=details.get("followup_consent") is True,
     )
     db.session.add(booking)

@@ -9,6 +9,7 @@ as such. Text fields are shown before and after; outcomes by their staff labels.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,10 +91,19 @@ def _value_words(name: str, value: Any) -> str:
     if name == "safety":
         return "yes" if value else "no"
     if name == "reviewed":
-        return str(value) if value else "never"
+        return _day(value) if value else "never"
     if name == "outcome":
         return outcome_words(value)
     return f"“{value}”" if value else "(empty)"
+
+
+def _day(value: Any) -> str:
+    """A stored date (2026-11-23) as staff pages show dates: "Mon 23 Nov 2026"."""
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def _leaf_change(old: Any, new: Any, facts: Mapping[str, FactSpec]) -> Change:

@@ -3,14 +3,17 @@
 ``validate_condition`` checks a condition against the data dictionary and returns each problem
 in words a clinician can act on ("Rule 'x' refers to question 'blood_thiners', which does not
 exist. Did you mean 'blood_thinners'?"); ``describe`` reads a condition aloud ("Takes blood
-thinners is Yes and Age is at least 50"). What each operator accepts and how it reads come from
-``conditions.OPERATORS``.
+thinners is Yes and Age is at least 50"); ``evidence_words`` reads the facts that made a rule
+fire (a fired rule's ``evidence``) with the same labels: "You have had cancer: Yes". What each
+operator accepts and how it reads come from ``conditions.OPERATORS``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from intake.screening.conditions import (
@@ -151,3 +154,73 @@ def describe(cond: Any, dictionary: Mapping[str, FactSpec]) -> str:
     values = value if isinstance(value, list) else [value]
     shown = [spec.choice_label(v) if spec else str(v) for v in values]
     return f"{label} {op.words} {' or '.join(shown) if op.takes_list else shown[0]}"
+
+
+@dataclass(frozen=True)
+class FactWords:
+    """One fact behind a fired rule, in words: the dictionary's label and the value."""
+
+    label: str
+    value: str
+
+    @property
+    def text(self) -> str:
+        """ "You have had cancer: Yes"; after a question, no colon: "How old are you? 62"."""
+        return (
+            f"{self.label} {self.value}"
+            if self.label.endswith("?")
+            else f"{self.label}: {self.value}"
+        )
+
+
+#: After the value of a question the patient was not asked, its value worked out instead.
+NOT_ASKED = "(not asked: worked out from other answers)"
+
+
+def evidence_words(
+    evidence: Any, dictionary: Mapping[str, FactSpec], answers: Mapping[str, Any] | None = None
+) -> list[FactWords]:
+    """The facts that made a rule fire (its stored ``evidence``: fact id -> value), in words,
+    labelled as the rules list and the rule editor label them. Given the patient's `answers`,
+    a question they were not asked, its value worked out from other answers (onset of back
+    pain before 45, from an age under 45), says so after the value."""
+    if not isinstance(evidence, Mapping):
+        return []
+    words = []
+    for name, value in evidence.items():
+        said = fact_words(str(name), value, dictionary)
+        spec = dictionary.get(str(name))
+        asked = spec is None or spec.origin != "question" or value is None
+        if answers is not None and not asked and name not in answers:
+            said = FactWords(said.label, f"{said.value} {NOT_ASKED}")
+        words.append(said)
+    return words
+
+
+def fact_words(name: str, value: Any, dictionary: Mapping[str, FactSpec]) -> FactWords:
+    """One fact in words. A fact the dictionary no longer has (the questionnaire changed since
+    the screening) keeps its id, with its underscores as spaces."""
+    spec = dictionary.get(name)
+    label = spec.label if spec else name.replace("_", " ").replace(".", " ").capitalize()
+    return FactWords(label, _fact_value(spec, value))
+
+
+def _fact_value(spec: FactSpec | None, value: Any) -> str:
+    if value is None:
+        return "not answered"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list | tuple):
+        shown = [_fact_value(spec, item) for item in value]
+        return "; ".join(shown) if shown else "none"
+    if spec is not None and spec.type in (CHOICE, CHOICES):
+        return spec.choice_label(value)
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if spec is not None and spec.type == DATE and isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+        return f"{day:%a} {day.day} {day:%b %Y}"  # as staff pages show dates: "Fri 4 Dec 2026"
+    return str(value)

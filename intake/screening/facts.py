@@ -13,6 +13,7 @@ from typing import Any
 
 from intake.screening.conditions import is_number
 from intake.screening.questionnaire import (
+    ASKED_BY,
     DERIVED,
     MIN_AGE_SELF_CONSENT,
     QUESTIONS,
@@ -59,6 +60,16 @@ if set(_REGION_OF) != set(QUESTIONS["pain_map"].item_ids):
 _MEDICATION_FLAGS = ("anticoagulant", "antiplatelet")
 _IMMUNE_MEDICINES = frozenset({"immunosuppressant", "oral_corticosteroid_long_term"})
 _AXSPA_ITEMS = QUESTIONS["axspa_checklist"].item_ids
+#: "Did your back pain first start before you were 45?" is asked from this age only: younger,
+#: the pain cannot have started at 45 or later, so `axspa_onset_before_45` is worked out.
+AXSPA_ONSET_AGE = 45
+_ONSET_ASKED = {"fact": "age", "op": "ge", "value": AXSPA_ONSET_AGE}
+if QUESTIONS["axspa_onset_before_45"].show_if != _ONSET_ASKED:
+    raise QuestionnaireFileError(
+        "questionnaire.yaml: axspa_onset_before_45 must be asked exactly when age is at least "
+        f"{AXSPA_ONSET_AGE} (show_if: {{fact: age, op: ge, value: {AXSPA_ONSET_AGE}}}): under "
+        "that age its answer is worked out"
+    )
 
 _REGIONS = frozenset({"pain_regions", *_REGION_OF})
 _MEDICINES = frozenset({"medication_classes", *_MEDICATION_FLAGS})
@@ -77,6 +88,7 @@ INPUTS: dict[str, frozenset[str]] = {
     "immunocompromised": _MEDICINES | {"immunocompromised"},
     "rf_steroid_long_term": _REGIONS | _MEDICINES | {"rf_steroid_long_term"},
     "rf_immunosuppressed": _REGIONS | _MEDICINES | {"immunocompromised", "rf_immunosuppressed"},
+    "axspa_onset_before_45": _REGIONS | {"age", "axspa_onset_before_45"},
     "axspa_duration_over_3m": _REGIONS | {"pain_duration", "axspa_duration_over_3m"},
     "axspa_additional_criteria_count": _REGIONS
     | {*_AXSPA_ITEMS, "axspa_additional_criteria_count"},
@@ -92,6 +104,12 @@ if not WORKED_OUT.issubset(INPUTS):
 def inputs_of(fact: str) -> frozenset[str]:
     """The answers a fact's value is worked out from (a plain answer: itself)."""
     return INPUTS.get(fact) or frozenset({fact})
+
+
+def worked_out_from_others(fact: str) -> bool:
+    """Whether `derive` may give this fact a value from other questions' answers, so that it
+    can hold where its own question (if any) is not asked (`axspa_onset_before_45` under 45)."""
+    return any(name != fact and name in ASKED_BY for name in inputs_of(fact))
 
 
 #: Inside `derived_once`: (id of the answers, minimum age) -> (those answers, a copy of them as
@@ -129,15 +147,29 @@ def derive(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_
     return dict(kept[2])
 
 
-def work_out(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT) -> dict:
+def work_out(
+    answers: Mapping[str, Any],
+    min_age_self_consent: int = MIN_AGE_SELF_CONSENT,
+    *,
+    in_place: bool = False,
+) -> dict:
     """Answers plus the derived facts: one fact asked once gives the same facts in any form.
+    `in_place`: add them to `answers` itself, a dict nobody needs as it was (the impact
+    preview's freshly decoded ones), rather than to a copy; `answers` is then the facts, so
+    ask whether something was answered before adding a fact of that name (tests/screening/
+    test_impact.py compares the two on generated answers).
 
     `anticoagulant`/`antiplatelet` (clinical.md §0.6) and `medication_classes` (§0.7) name one
     fact twice: whichever form the answers use, both are filled in. Likewise long-term steroid
     and immunosuppressant medicines imply `immunocompromised` (§7.2) and, for back pain,
-    the red-flag facts `rf_steroid_long_term` and `rf_immunosuppressed` (§2.2).
+    the red-flag facts `rf_steroid_long_term` and `rf_immunosuppressed` (§2.2). Back pain
+    in someone under 45 started before 45 (`axspa_onset_before_45`, NICE NG65, §2.2): only
+    worked out where not answered, so stored answers screen as they did.
     """
-    facts = dict(answers)
+    # Whether these were answered, looked up before any fact is added (`in_place`).
+    duration_given = "axspa_duration_over_3m" in answers
+    count_given = "axspa_additional_criteria_count" in answers
+    facts = answers if in_place and type(answers) is dict else dict(answers)
     regions = facts.get("pain_regions")  # answers stored before the pain map (2026-11-1)
     if isinstance(regions, list):
         regions = {r for r in regions if type(r) is str}
@@ -166,22 +198,22 @@ def work_out(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SEL
         immune_medicine = steroid = False
     if immune_medicine:
         facts["immunocompromised"] = True
+    age = facts.get("age")
     if back_pain:
+        if "axspa_onset_before_45" not in answers and is_number(age) and age < AXSPA_ONSET_AGE:
+            facts["axspa_onset_before_45"] = True
         if steroid:
             facts["rf_steroid_long_term"] = True
         if immune_medicine or facts.get("immunocompromised") is True:
             facts["rf_immunosuppressed"] = True
         duration = facts.get("pain_duration")
-        if type(duration) is str and "axspa_duration_over_3m" not in answers:
+        if type(duration) is str and not duration_given:
             facts["axspa_duration_over_3m"] = duration == "over_12_weeks"
-        if "axspa_additional_criteria_count" not in answers and any(
-            item in facts for item in _AXSPA_ITEMS
-        ):
+        if not count_given and any(item in facts for item in _AXSPA_ITEMS):
             facts["axspa_additional_criteria_count"] = sum(
                 facts.get(item) is True for item in _AXSPA_ITEMS
             )
 
-    age = facts.get("age")
     if is_number(age):
         facts["guardian_consent_required"] = age < min_age_self_consent
     if facts.get("pregnant") is True:

@@ -26,6 +26,7 @@ from typing import Any
 
 from intake.screening import questionnaire
 from intake.screening.conditions import OPERATORS, FactSpec, Operator
+from intake.screening.facts import worked_out_from_others
 from intake.screening.ruleset_format import RULE_FIELDS
 
 
@@ -118,8 +119,8 @@ def _range_words(op: Operator, value: Any) -> str:
 def _shown_when(fact: str) -> list[Mapping]:
     """The show-if conditions that must hold for an answer to exist (its step's, its own)."""
     question = questionnaire.ASKED_BY.get(fact)
-    if question is None:
-        return []
+    if question is None or worked_out_from_others(fact):
+        return []  # a fact that can hold without its question: nothing certain
     conditions = []
     for step in questionnaire.STEPS:
         if question in step.questions and step.show_if:

@@ -74,11 +74,7 @@ class PatientPage:
 
 SAVE_EMAIL = "later@example.com"
 #: The booking form's required fields as a patient fills them in ("y": tick the box).
-SEND = {
-    k: v
-    for k, v in journeys.BOOKING.items()
-    if k in ("name", "email", "phone", "consent_privacy", "consent_contact")
-}
+SEND = {k: v for k, v in journeys.BOOKING.items() if k in ("name", "email", "phone", "consent")}
 
 
 def _catalogue() -> list[PatientPage]:

@@ -134,15 +134,11 @@ class Patient:
         )
         self.type_into(page.get_by_label("Anything else you would like"), booking["message"])
         self.choose(
-            page.get_by_role("group", name="Privacy"),
+            page.get_by_role("group", name="Privacy and contact"),
             [
                 "I have read the privacy notice and agree that the clinic stores my answers to "
-                "handle this request"
+                "handle this request and contacts me about it by email or phone"
             ],
-        )
-        self.choose(
-            page.get_by_role("group", name="Contact"),
-            ["The clinic may contact me by email or phone about this request"],
         )
 
 

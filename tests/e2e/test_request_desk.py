@@ -5,6 +5,8 @@ saved note, with its key presses counted."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from intake.clinic_time import day_text
 from tests import journeys
 from tests.conftest import create_staff
 from tests.e2e.conftest import DESKTOP, PHONE, log_in
@@ -210,3 +213,131 @@ def test_copy_sits_beside_an_ordinary_email_address_at_desktop_width(
         assert copy["x"] > link["x"] + link["width"], f"Copy wrapped under the {field}"
         assert copy["y"] < link["y"] + link["height"], f"Copy wrapped under the {field}"
     keep(screenshot(page, "contact-1366"))
+
+
+# -- forms sent with problems, and half-typed dates (desk walk) --------------------------------
+
+DESK_SHOTS = Path("/tmp/shots/desk")
+
+
+def keep_desk(path: Path) -> None:
+    """A copy of a screenshot under /tmp/shots/desk (without the test's numbering)."""
+    DESK_SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, DESK_SHOTS / path.name.split("-", 1)[1])
+
+
+def not_a_browser_error(page: Page) -> None:
+    """The page is one of the app's, not Chromium's "Confirm form resubmission" page
+    (ERR_CACHE_MISS), which a POST answered with a page leaves behind it in the history."""
+    assert page.url.startswith("http"), page.url
+    assert "ERR_CACHE_MISS" not in page.content()
+    expect(page.locator("footer")).to_contain_text("Times are shown in")
+
+
+def test_a_refused_decline_comes_back_by_a_redirect_so_back_never_resends(
+    desk: Page, new_context, screenshot
+):
+    """desk-walk: the confirmation page answered a missing reason with a 422 page to the POST,
+    so the browser's Back (and Forward, and refresh) afterwards asked to send it again."""
+    name = f"Edith {uuid.uuid4().hex[:6]}"
+    send_booking(new_context, journeys.BACK_PAIN_SUITABLE, name=name)
+    page = desk
+    open_newest(page, name)
+    request_url = page.url
+    page.get_by_role("link", name="Decline the request").click()
+    confirm_url = page.url
+    assert confirm_url.endswith("/status/declined")
+    page.get_by_role("button", name="Decline request").click()
+    expect(page.locator("#reason-error")).to_contain_text("Enter why you are declining")
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert page.url == confirm_url + "?problem=1"  # fetched again, not the answer to the POST
+    keep_desk(screenshot(page, "decline-refused"))
+    check_axe(page, "the decline page shown again with its error")
+
+    page.reload()  # a refresh shows the same, and sends nothing
+    not_a_browser_error(page)
+    expect(page.locator("#reason-error")).to_contain_text("Enter why you are declining")
+    page.go_back()  # the page as first opened: a clean form, not the problem shown again
+    not_a_browser_error(page)
+    assert page.url == confirm_url
+    expect(page.locator("#reason-error")).to_have_count(0)
+    page.go_forward()
+    not_a_browser_error(page)
+    expect(page.locator("#reason-error")).to_contain_text("Enter why you are declining")
+
+    page.get_by_label("Reason").fill("They chose another clinic")
+    page.get_by_role("button", name="Decline request").click()
+    expect(page.get_by_role("heading", name="Status: Declined")).to_be_visible()
+    page.go_back()  # to the page that showed the error: fetched again, nothing resent
+    not_a_browser_error(page)
+    expect(page.get_by_role("heading", name="Status: Declined")).to_be_visible()
+    assert page.url == request_url
+    assert page.locator(".history__reason").count() == 1
+
+
+def test_a_refused_close_keeps_what_was_chosen(desk: Page, new_context, screenshot):
+    name = f"Ida {uuid.uuid4().hex[:6]}"
+    send_booking(new_context, journeys.BACK_PAIN_SUITABLE, name=name)
+    page = desk
+    open_newest(page, name)
+    page.get_by_role("button", name="Mark as contacted").click()
+    day = dt.date.today() + dt.timedelta(days=7)
+    page.get_by_label("First appointment date").fill(day.isoformat())
+    page.get_by_role("button", name="Mark as booked").click()
+    expect(page.get_by_role("heading", name="Status: Booked")).to_be_visible()
+    page.get_by_role("link", name="Close the request").click()
+    page.locator("label", has_text="Treatment finished").click()  # the styled radio
+    page.get_by_role("button", name="Close request").click()
+    expect(page.locator("#reason-error")).to_contain_text("Enter why you are closing")
+    expect(page.get_by_label("Treatment finished")).to_be_checked()  # nothing chosen is lost
+    assert page.url.endswith("/status/closed?problem=1")
+    keep_desk(screenshot(page, "close-refused"))
+    page.go_back()
+    not_a_browser_error(page)
+
+
+def test_a_half_typed_call_back_day_is_stopped_with_a_message_by_the_field(
+    desk: Page, new_context, screenshot
+):
+    """desk-walk: a call-back day half typed in the date picker went as no day at all, and
+    "tried to call" was saved without one, and without a word."""
+    name = f"Joan {uuid.uuid4().hex[:6]}"
+    send_booking(new_context, journeys.BACK_PAIN_SUITABLE, name=name)
+    page = desk
+    open_newest(page, name)
+    request_url = page.url
+    date = page.get_by_label("Call back on (optional)")
+    date.click()
+    page.keyboard.type("4")  # the first part of the date only
+    assert page.evaluate("document.getElementById('call_back_on').validity.badInput")
+    page.get_by_role("button", name="Mark as tried to call").click()
+    error = page.locator("#call_back_on-error")
+    expect(error).to_have_text("Error: Enter a full date, like 4/12/2026")
+    expect(date).to_be_focused()
+    described = date.get_attribute("aria-describedby").split()
+    assert described == ["call_back_on-hint", "call_back_on-error"]
+    expect(page.locator("#call_back_on-field")).to_have_class(re.compile("field--error"))
+    expect(page.get_by_role("heading", name="Status: New")).to_be_visible()  # not sent
+    assert page.url == request_url
+    keep_desk(screenshot(page, "call-back-half-typed"))
+    check_axe(page, "the request page with a half-typed date")
+
+    day = dt.date.today() + dt.timedelta(days=3)
+    date.fill(day.isoformat())  # whole again: the message goes, and the form is sent
+    expect(error).to_have_count(0)
+    page.get_by_role("button", name="Mark as tried to call").click()
+    expect(page.get_by_role("heading", name="Status: Tried to call")).to_be_visible()
+    expect(page.get_by_text(f"Call back on: {day_text(day)}")).to_be_visible()
+    keep_desk(screenshot(page, "call-back-saved"))
+
+
+def test_a_half_typed_date_filter_is_stopped_too(desk: Page):
+    page = desk
+    page.goto("/staff/requests")
+    page.get_by_label("Received from").click()
+    page.keyboard.type("12")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#date_from-error")).to_have_text(
+        "Error: Enter a full date, like 4/12/2026"
+    )
+    assert "date_from" not in page.url  # nothing was sent

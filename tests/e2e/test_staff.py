@@ -12,6 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from intake.clinic_time import day_text
 from tests import journeys
 from tests.conftest import STAFF_PASSWORD, create_staff
 from tests.e2e import answer, token
@@ -87,7 +88,7 @@ def test_staff_filter_open_change_status_and_export(staff_page: Page, new_contex
     page.get_by_label("First appointment date").fill(day.isoformat())
     page.get_by_role("button", name="Mark as booked").click()
     expect(page.get_by_role("heading", name="Status: booked")).to_be_visible()
-    expect(page.get_by_text(f"First appointment: {day:%a %d %b %Y}")).to_be_visible()
+    expect(page.get_by_text(f"First appointment: {day_text(day)}")).to_be_visible()
     page.get_by_label("Add a note").fill("Booked for Monday 10:00.")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator(".note").last).to_contain_text("Booked for Monday 10:00.")

@@ -242,7 +242,7 @@ def test_the_date_filter_counts_first_appointments_in_range(app, staff_client):
     assert earlier.opted_in == 1 and earlier.answered == 0
     response = staff_client.get("/staff/outcomes?date_from=2026-02-30&date_to=x")
     assert response.status_code == 422
-    assert "Enter a date like 2026-11-23" in response.get_data(as_text=True)
+    assert "Enter a date like 4/12/2026" in response.get_data(as_text=True)
     response = staff_client.get("/staff/outcomes?date_from=2026-03-01&date_to=2026-02-01")
     assert "on or after the" in response.get_data(as_text=True)
 

@@ -104,7 +104,7 @@ def test_booking_emails_arrive_with_the_right_headers_and_bodies(database_url, t
     assert 'href="tel:+447911123456"' in html_body and html_body.count("+447911123456") == 1
     for body in (text_body, html_body):
         assert "low / medium / high risk of a poor outcome" in body  # STarT Back's meaning
-        assert "fibromyalgia screening criteria (not a diagnosis)" in body  # ACR 2016's
+        assert "a screen for fibromyalgia, not a diagnosis" in body  # ACR 2016's
         assert "in the way of enjoyment and activity, 0–10" in body  # PEG's
         assert "No rule fired" not in body
     lines = text_body.splitlines()

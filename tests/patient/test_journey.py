@@ -243,7 +243,6 @@ def test_booking_form_shows_every_field_but_the_honeypot(ctx):
         "preferred_days",
         "preferred_times",
         "message",
-        "consent_privacy",
-        "consent_contact",
+        "consent",
         "followup_consent",
     ]

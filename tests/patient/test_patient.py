@@ -207,8 +207,7 @@ def test_booking_request_is_stored_once_with_a_clear_reference(client, app):
         ("phone", "12", "Phone number is too short: enter the whole number, like 07700 900123"),
         ("preferred_days", "sun", "Select from the options given"),
         ("message", "x" * 1001, "Use 1000 characters or fewer"),
-        ("consent_privacy", "", "Confirm that you agree to the privacy notice"),
-        ("consent_contact", "", "Confirm that the clinic may contact you"),
+        ("consent", "", "Confirm that you agree to the privacy notice and to being contacted"),
     ],
 )
 def test_booking_errors_are_shown_next_to_the_field_and_keep_input(client, field, value, message):
@@ -384,6 +383,8 @@ def test_minor_is_asked_for_guardian_consent(client):
         journeys.BACK_PAIN_SUITABLE,
         about_you={"age": ["15"], "respondent": ["someone_else"]},
         consent={"unable_to_consent": ["no"], "guardian_consent_given": ["yes"]},
+        # under 45 the back pain started before 45: not asked, the features are
+        back_pain_pattern={"axspa_checklist": ["none"]},
     )
     page = finish(client, profile)
     assert "Dry needling may suit you, after a few checks" in page

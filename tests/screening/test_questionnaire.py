@@ -1110,11 +1110,24 @@ VALIDATE_ROWS = [
             "sport_level": blank("sport_level", "Select an answer"),
         },
     ),
-    (
+    (  # under 45 the onset question is not asked (it holds): the features are
         "missing-back-pain-pattern",
         {"pain_duration": "over_12_weeks"},
         {
-            "axspa_onset_before_45": blank("axspa_onset_before_45", "Select an answer"),
+            "axspa_checklist": blank(
+                "axspa_checklist", "Select all that apply, or 'None of these'"
+            ),
+        },
+    ),
+    (  # from 45 the onset question first; the features follow a "Yes"
+        "missing-back-pain-pattern-from-45",
+        {"pain_duration": "over_12_weeks", "age": 45},
+        {"axspa_onset_before_45": blank("axspa_onset_before_45", "Select an answer")},
+    ),
+    (
+        "missing-axspa-features-after-yes",
+        {"pain_duration": "over_12_weeks", "age": 60, "axspa_onset_before_45": True},
+        {
             "axspa_checklist": blank(
                 "axspa_checklist", "Select all that apply, or 'None of these'"
             ),

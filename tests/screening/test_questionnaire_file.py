@@ -43,7 +43,7 @@ def test_the_shipped_file_is_the_questionnaire() -> None:
     loaded = load_questionnaire(TEXT)
     assert loaded == questionnaire.QUESTIONNAIRE
     assert load_questionnaire(shipped()) == loaded  # parsed data loads the same as text
-    assert questionnaire.VERSION == loaded.version == "2026-12-1"
+    assert questionnaire.VERSION == loaded.version == "2026-12-2"
     assert [(p.id, p.title) for p in questionnaire.PARTS] == [
         ("about_you", "About you"), ("your_pain", "Your pain"), ("medicines", "Your medicines"),
         ("safety", "Needling safety"), ("goals", "Your goals"),
@@ -477,8 +477,8 @@ TEXT_MISTAKES = [
     ),
     (
         "version-a-date",
-        TEXT.replace('version: "2026-12-1"', "version: 2026-12-01"),
-        "The questionnaire: 'version' must be non-empty text, not datetime.date(2026, 12, 1)",
+        TEXT.replace('version: "2026-12-2"', "version: 2026-12-02"),
+        "The questionnaire: 'version' must be non-empty text, not datetime.date(2026, 12, 2)",
     ),
     ("not-a-mapping", "- just a list", "The questionnaire must be a mapping of keys to values"),
 ]
@@ -595,6 +595,7 @@ def test_the_shipped_follow_ups() -> None:
     assert branching.FOLLOW_UPS == {
         "pregnant": ("sex", ("female", "intersex", "prefer_not_to_say")),
         "pregnancy_trimester": ("pregnant", ("yes",)),
+        "axspa_checklist": ("axspa_onset_before_45", ("yes",)),
         "previous_needling_reaction": ("previous_needling", ("yes_reaction",)),
     }
 

@@ -148,7 +148,7 @@ def test_questionnaire_text_answers_lose_them_when_saved(app):
 def test_staff_notes_lose_them_and_a_note_of_nothing_else_is_missing(app, staff_client):
     booking_id = book(app)
     url = f"/staff/requests/{booking_id}/notes"
-    blank = staff_client.post(url, data={"body": f"{ZWSP}{RLO}"})
+    blank = staff_client.post(url, data={"body": f"{ZWSP}{RLO}"}, follow_redirects=True)
     assert blank.status_code == 422 and "Enter a note" in blank.text
     assert staff_client.post(url, data={"body": f"Called{RLO} back{ZWSP}"}).status_code == 302
     with app.app_context():

@@ -172,7 +172,7 @@ def test_review_of_a_draft_runs_tests_and_previews_only_when_asked_and_valid(des
     draft = operations.start_draft(staff)
     review = operations.review_draft(draft, preview=False, limit=1000)
     assert review.problems == [] and review.preview is None and review.changes.empty
-    assert len(review.results) == 19 and review.failed == []
+    assert len(review.results) == 22 and review.failed == []
     assert operations.review_draft(draft, preview=True, limit=None).preview.screened == 0
     operations.save_rule(draft, new_rule(title=""), replaces=None, user=staff, confirmed=False)
     broken = operations.review_draft(draft, preview=True, limit=1000)

@@ -60,7 +60,7 @@ def test_rules_page_shows_conditions_in_words(staff_client):
         "least 50 or How old are you? is under 20)" in page
     )
     assert page.count('badge--emergency">Safety') == 15  # E1–E8 and G1–G7
-    assert "Version 1" in page and "APTA 2013" in page and "reviewed 2026-11-23" in page
+    assert "Version 1" in page and "APTA 2013" in page and "reviewed Mon 23 Nov 2026" in page
 
 
 def test_rules_due_for_review_are_listed(tmp_path):
@@ -242,7 +242,7 @@ def test_editor_refuses_a_wrong_date_then_a_taken_id(staff_client):
         "title": "Diabetes again",
         "outcome": "review",
         "patient_message": "Hi.",
-        "reviewed": "23/11/2026",
+        "reviewed": "31/02/2026",
         "enabled": "y",
         "action": "save",
         "g0_r0_fact": "diabetes",
@@ -251,12 +251,15 @@ def test_editor_refuses_a_wrong_date_then_a_taken_id(staff_client):
     wrong_date = staff_client.post("/staff/rules/draft/rule/new", data=data)
     assert wrong_date.status_code == 422
     assert "<title>Error: Add a rule" in wrong_date.text
-    assert '<a href="#reviewed">Enter a date like 2026-11-23</a>' in wrong_date.text
-    assert 'id="reviewed" name="reviewed"\n    type="text" value="23/11/2026"' in wrong_date.text
-    taken = staff_client.post("/staff/rules/draft/rule/new", data=dict(data, reviewed="2026-11-23"))
-    assert taken.status_code == 422
-    taken_id = "A rule called &#39;diabetes&#39; already exists"
-    assert f'<a href="#id">{taken_id}</a>' in taken.text
+    assert '<a href="#reviewed">Enter a date like 4/12/2026</a>' in wrong_date.text
+    assert 'id="reviewed" name="reviewed"\n    type="text" value="31/02/2026"' in wrong_date.text
+    # typed as every staff date is, or as it is stored: both taken
+    for typed in ("23/11/2026", "2026-11-23"):
+        taken = staff_client.post("/staff/rules/draft/rule/new", data=dict(data, reviewed=typed))
+        assert taken.status_code == 422
+        taken_id = "A rule called &#39;diabetes&#39; already exists"
+        assert f'<a href="#id">{taken_id}</a>' in taken.text
+        assert "Enter a date" not in taken.text
     draft = staff_client.get("/staff/rules/draft").text
     assert "Diabetes again" not in draft
 
@@ -449,7 +452,7 @@ def test_test_case_from_a_submission(app, staff_client):
         row = repr([case.name, case.answers, case.expected_rules, case.author])
         assert reference not in row and "Running" not in row and "Half marathon" not in row
     page = staff_client.get("/staff/rules/tests").text
-    assert "From a request: review #1" in page and page.count("<td>Pass</td>") == 20
+    assert "From a request: review #1" in page and page.count("<td>Pass</td>") == 23
     assert reference not in page
     assert audit(app, "test_case_add") == [{"mode": "request"}]
 
@@ -465,7 +468,7 @@ def test_cli_export_import_and_test(app, runner, tmp_path):
     assert runner.invoke(args=["rules", "export", str(path)]).exit_code == 0
     assert "G4_age_new_onset" in path.read_text()
     result = runner.invoke(args=["rules", "test"])
-    assert result.exit_code == 0 and "19 passed, 0 failed." in result.output
+    assert result.exit_code == 0 and "22 passed, 0 failed." in result.output
     path.write_text(path.read_text().replace("value: 50", "value: 55"))
     refused = runner.invoke(args=["rules", "import", str(path), "--publish", "--note", "55"])
     assert refused.exit_code != 0

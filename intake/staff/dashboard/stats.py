@@ -43,7 +43,9 @@ def weekly_outcomes(weeks: int = 12, today: dt.date | None = None):
     for index, outcome, number in rows:
         if outcome in counts:
             counts[outcome][index] += number
-    return [start.strftime("%d %b") for start in starts], counts
+    # chart ticks: the day as every staff date shows it ("5 Oct"), without weekday (always a
+    # Monday) or year, to fit twelve under the chart
+    return [f"{start.day} {start:%b}" for start in starts], counts
 
 
 def funnel(since: dt.datetime | None = None) -> list[tuple[str, int]]:

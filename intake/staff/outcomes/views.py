@@ -10,6 +10,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from markupsafe import Markup
 
 from intake.audit import audit
+from intake.clinic_time import DATE_EXAMPLE
 from intake.extensions import db
 from intake.followup import measures, report, timeline
 from intake.forms import FieldView
@@ -82,7 +83,8 @@ def _date_fields(errors: dict[str, str]) -> list[FieldView]:
             key,
             key,
             "date",
-            f"First appointment {label} (YYYY-MM-DD)",
+            f"First appointment {label}",
+            hint=f"Like {DATE_EXAMPLE}",
             values=[str(request.args.get(key, ""))[:40]],
             error=errors.get(key, ""),
             width="short",

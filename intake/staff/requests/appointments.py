@@ -8,7 +8,6 @@ intake/followup/schedule.py."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 
 from flask import current_app
@@ -35,37 +34,15 @@ TREATED_CHOICES = {
 }
 #: how far ahead of today a first appointment may be
 MAX_AHEAD = dt.timedelta(days=365)
-EXAMPLE = "2026-11-23 or 23/11/2026"
+#: how a typed date should look, in hints and errors (day, month, year)
+EXAMPLE = clinic_time.DATE_EXAMPLE
+#: a date as staff type it, or as a date picker sends it (clinic_time.parse_date)
+parse_date = clinic_time.parse_date
 #: the reason's example when closing (from these statuses) rather than declining
 CLOSING_EXAMPLE = {
     "booked": "treatment finished; they cancelled the rest of the course.",
     "declined": "they booked elsewhere; nothing more to do.",
 }
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            "jan january",
-            "feb february",
-            "mar march",
-            "apr april",
-            "may",
-            "jun june",
-            "jul july",
-            "aug august",
-            "sep sept september",
-            "oct october",
-            "nov november",
-            "dec december",
-        ),
-        1,
-    )
-    for name in names.split()
-}
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_NUMERIC = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")  # day first
-_WORDS = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})")
 
 
 class FieldError(bookings.WorkflowError):
@@ -78,43 +55,27 @@ class FieldError(bookings.WorkflowError):
         self.errors = {field: message, **(others or {})}
 
 
-def parse_date(raw: str, what: str = "the date of the first appointment") -> dt.date:
-    """A date as staff type it: 2026-11-23, 23/11/2026 (day first; . and - too) or
-    23 Nov 2026. ValueError with a message to show otherwise ("Enter `what` like …")."""
-    text = " ".join(str(raw).split()).lower()[:40]
-    if not text:
-        raise ValueError(f"Enter {what}")
-    if match := _ISO.fullmatch(text):
-        year, month, day = (int(part) for part in match.groups())
-    elif match := _NUMERIC.fullmatch(text):
-        day, month, year = (int(part) for part in match.groups())
-    elif (match := _WORDS.fullmatch(text)) and match.group(2) in _MONTHS:
-        day, month, year = int(match.group(1)), _MONTHS[match.group(2)], int(match.group(3))
-    else:
-        raise ValueError(f"Enter {what} like {EXAMPLE}")
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        raise ValueError(f"Enter a real date, like {EXAMPLE}") from None
-
-
 def first_appointment(booking: BookingRequest, raw: str, today: dt.date | None = None) -> dt.date:
     """The first appointment date typed for a request, if it can be: not before the request
     was made, not more than a year from today. FieldError saying why not."""
     try:
-        day = parse_date(raw)
+        day = parse_date(raw, "the date of the first appointment")
     except ValueError as error:
         raise FieldError(DATE, str(error)) from None
     today = today or clinic_time.clinic_today(utcnow())
     made = clinic_time.clinic_today(booking.created_at)
     if day < made:
         raise FieldError(
-            DATE, f"The first appointment cannot be before the request was made ({made:%d %b %Y})"
+            DATE,
+            "The first appointment cannot be before the request was made "
+            f"({clinic_time.day_text(made)})",
         )
     if day > today + MAX_AHEAD:
         latest = today + MAX_AHEAD
         raise FieldError(
-            DATE, f"The first appointment must be within a year from today (by {latest:%d %b %Y})"
+            DATE,
+            "The first appointment must be within a year from today "
+            f"(by {clinic_time.day_text(latest)})",
         )
     return day
 
@@ -131,7 +92,8 @@ def call_back_day(raw: str, today: dt.date | None = None) -> dt.date | None:
     today = today or clinic_time.clinic_today(utcnow())
     if day < today:
         raise FieldError(
-            CALL_BACK, f"The day to call back cannot be in the past: today is {today:%a %d %b %Y}"
+            CALL_BACK,
+            f"The day to call back cannot be in the past: today is {clinic_time.day_text(today)}",
         )
     if day > today + MAX_AHEAD:
         raise FieldError(CALL_BACK, "The day to call back must be within a year from today")
@@ -191,7 +153,8 @@ def _confirmed(booking: BookingRequest, status: str, form: Mapping[str, str]) ->
 def done_words(booking: BookingRequest, status: str) -> str:
     """What the flash message says after a status change."""
     if status == "tried_to_call" and booking.call_back_on:
-        return f"Status changed to Tried to call: call back on {booking.call_back_on:%a %d %b %Y}."
+        day = clinic_time.day_text(booking.call_back_on)
+        return f"Status changed to Tried to call: call back on {day}."
     if status in CONFIRMED:
         return f"Request {bookings.label(status).lower()}."
     text = f"Status changed to {bookings.label(status)}."
@@ -233,10 +196,11 @@ def _target(booking: BookingRequest) -> str:
 
 
 def fields(
-    booking: BookingRequest, typed: Mapping[str, str], problem: Exception | None = None
+    booking: BookingRequest, typed: Mapping[str, str], errors: Mapping[str, str] | None = None
 ) -> dict[str, FieldView]:
-    """The status forms' fields, showing what was typed and the problem next to its field."""
-    errors = problem.errors if isinstance(problem, FieldError) else {}
+    """The status forms' fields; with `errors` (a form sent with problems: field name ->
+    message), what was typed and each problem next to its field."""
+    errors = errors or {}
 
     def kept(name: str, shown: str = "") -> list[str]:
         return [str(typed.get(name, shown))[: REASON_MAX + 100]] if errors else [shown]
@@ -271,7 +235,7 @@ def fields(
         CALL_BACK,
         "date",
         "Call back on",
-        hint="The day to try again, like 4/12/2026.",
+        hint=f"The day to try again, like {EXAMPLE}.",
         values=[value[:40] for value in kept(CALL_BACK)],
         error=errors.get(CALL_BACK, ""),
         width="short",

@@ -58,8 +58,8 @@ class Desk:
 
 
 def day_words(day: dt.date) -> str:
-    """ "Tue 8 Dec"."""
-    return f"{day:%a} {day.day} {day:%b}"
+    """ "Tue 8 Dec 2026", as every date on the staff pages (clinic_time.day_text)."""
+    return clinic_time.day_text(day)
 
 
 def status_step(

@@ -46,15 +46,16 @@ class Context:
         return status in WAITING and received < self.overdue_before
 
     def call_back_words(self, status: str, day: dt.date | None) -> str:
-        """When to call back, after "call back": "today", "since Mon 07 Dec", "on Fri 11 Dec",
-        "no day given"; "" unless the status is "tried to call"."""
+        """When to call back, after "call back": "today", "since Mon 7 Dec 2026", "on Fri 11
+        Dec 2026", "no day given"; "" unless the status is "tried to call"."""
         if status != "tried_to_call":
             return ""
         if day is None:
             return "no day given"
         if day == self.today:
             return "today"
-        return f"since {day:%a %d %b}" if day < self.today else f"on {day:%a %d %b}"
+        shown = clinic_time.day_text(day)
+        return f"since {shown}" if day < self.today else f"on {shown}"
 
 
 def _current_user_id() -> int | None:

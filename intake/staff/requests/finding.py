@@ -267,7 +267,7 @@ def order_by(order: str, created_at: Any, row_id: Any) -> tuple[Any, ...]:
 
 def _read_date(args: Mapping[str, str], key: str, errors: dict[str, str]) -> dt.date | None:
     """A date filter as a date picker sends it (2026-11-23) or as staff type it (23/11/2026,
-    23 Nov 2026); None and an error for anything else."""
+    23 Nov 2026); None and an error ("Enter a date like 4/12/2026") for anything else."""
     raw = (args.get(key) or "").strip()
     if not raw:
         return None

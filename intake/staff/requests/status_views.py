@@ -1,6 +1,7 @@
 """The reception desk's workflow routes on one request (issue 13): the page confirming a
 decline or a close (its form posts to views.change_status), undo, and assignment. The page
-contents come from page.py; the operations from workflow.py."""
+contents come from page.py; the operations from workflow.py. A form sent with problems goes
+back to its page by a redirect (page.sent_back)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from flask import abort, flash, redirect, request, url_for
 from intake.extensions import db
 from intake.models import BookingRequest
 from intake.staff.blueprint import bp
-from intake.staff.requests import appointments, bookings, page, workflow
-from intake.staff.requests.forms import NoteForm
+from intake.staff.requests import appointments, bookings, held, page, workflow
 
 
 @bp.get("/requests/<int:request_id>/status/<status>")
@@ -24,7 +24,7 @@ def confirm_status(request_id: int, status: str):
     except bookings.WorkflowError as error:
         flash(f"{error}.")
         return redirect(url_for(".show_request", request_id=booking.id))
-    return page.confirm_page(booking, status)
+    return page.confirm_page(booking, status, held.held(booking, status))
 
 
 @bp.post("/requests/<int:request_id>/undo")
@@ -34,7 +34,8 @@ def undo_status(request_id: int):
     try:
         undone = workflow.undo(booking, request.form.get("change", ""))
     except bookings.WorkflowError as error:
-        return page.request_page(booking, NoteForm(), status_error=str(error))
+        return page.sent_back(booking, request.form, error)
+    held.drop(booking)
     db.session.commit()
     flash(undone.words())
     return redirect(url_for(".show_request", request_id=booking.id))
@@ -47,7 +48,8 @@ def assign_request(request_id: int):
     try:
         changed = workflow.assign(booking, request.form.get(workflow.ASSIGN, ""))
     except workflow.AssignError as error:
-        return page.request_page(booking, NoteForm(), assign_error=str(error))
+        return page.sent_back(booking, request.form, error)
+    held.drop(booking)
     db.session.commit()
     flash(workflow.assigned_words(booking) if changed else "Nothing changed.")
     return redirect(url_for(".show_request", request_id=booking.id))

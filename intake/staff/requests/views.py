@@ -9,7 +9,7 @@ from flask_login import current_user
 from intake.extensions import db
 from intake.models import BookingRequest
 from intake.staff.blueprint import bp
-from intake.staff.requests import appointments, bookings, export, finding, listing, page
+from intake.staff.requests import appointments, bookings, export, finding, held, listing, page
 from intake.staff.requests.forms import NoteForm
 from intake.web import page_number
 
@@ -37,36 +37,26 @@ def export_requests():
 
 @bp.get("/requests/<int:request_id>")
 def show_request(request_id: int):
-    """One request: the desk (status, contact, assignment, notes) above the clinical detail."""
+    """One request: the desk (status, contact, assignment, notes) above the clinical detail;
+    a desk form sent with problems is shown again with them (page.sent_back)."""
     booking = db.get_or_404(BookingRequest, request_id)
     bookings.record_view(booking)
     db.session.commit()
-    return _request_page(booking, NoteForm())
-
-
-def _request_page(
-    booking: BookingRequest,
-    note_form: NoteForm,
-    status_error: str = "",
-    problem: appointments.FieldError | None = None,
-):
-    return page.request_page(booking, note_form, status_error=status_error, problem=problem)
+    return page.request_page(booking, held.held(booking, held.REQUEST_PAGE))
 
 
 @bp.post("/requests/<int:request_id>/status")
 def change_status(request_id: int):
     """Move a request along the workflow (bookings.TRANSITIONS). Tried to call takes an
     optional call-back day, booked the first appointment date; declined and closed come from
-    their confirmation page with a reason (and, closing a booked one, whether it was treated)."""
+    their confirmation page with a reason (and, closing a booked one, whether it was treated).
+    Sent with problems, it goes back to the page it came from (page.sent_back)."""
     booking = db.get_or_404(BookingRequest, request_id)
     try:
         status = appointments.change_status(booking, request.form)
-    except appointments.FieldError as error:
-        if error.field in appointments.CONFIRM_FIELDS:
-            return page.confirm_page(booking, request.form["status"], request.form, error)
-        return _request_page(booking, NoteForm(), problem=error)
     except bookings.WorkflowError as error:
-        return _request_page(booking, NoteForm(), status_error=str(error))
+        return page.sent_back(booking, request.form, error)
+    held.drop(booking)
     db.session.commit()
     flash(appointments.done_words(booking, status))
     return redirect(url_for(".show_request", request_id=booking.id))
@@ -78,10 +68,9 @@ def change_appointment(request_id: int):
     booking = db.get_or_404(BookingRequest, request_id)
     try:
         changed = appointments.reschedule(booking, request.form)
-    except appointments.FieldError as error:
-        return _request_page(booking, NoteForm(), problem=error)
     except bookings.WorkflowError as error:
-        return _request_page(booking, NoteForm(), status_error=str(error))
+        return page.sent_back(booking, request.form, error)
+    held.drop(booking)
     db.session.commit()
     flash("First appointment changed." if changed else "The first appointment was already then.")
     return redirect(url_for(".show_request", request_id=booking.id))
@@ -93,7 +82,8 @@ def add_note(request_id: int):
     booking = db.get_or_404(BookingRequest, request_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        return _request_page(booking, form)
+        return page.sent_back(booking, request.form, (form.body.errors or ["Enter a note"])[0])
     bookings.add_note(booking, current_user, form.body.data)
+    held.drop(booking)
     db.session.commit()
     return redirect(url_for(".show_request", request_id=booking.id) + "#notes")

@@ -27,11 +27,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from intake.clinic_time import DATE_EXAMPLE
 from intake.forms import FieldView, MultiCheckboxField, strip, wtf_field
 from intake.screening import rule_editor, rules
 from intake.screening.conditions import OPERATORS, FactSpec
 from intake.screening.outcomes import OUTCOME_TEXT
-from intake.staff.rules.operations import REVIEW_DATE_MESSAGE, ScreenedAnswers
+from intake.staff.rules.operations import ScreenedAnswers
 
 PREVIEW_DEFAULT, PREVIEW_CHOICES = 1000, (100, 1000, 10000, 100000)
 #: The most one preview re-screens ("all" means up to this): it runs inside the page's request,
@@ -82,9 +83,12 @@ class RuleForm(FlaskForm):
         "Source", description="Guideline or paper.", filters=[strip], validators=[_length(1000)]
     )
     reviewed = DateField(
-        "Last reviewed (YYYY-MM-DD)",
+        "Last reviewed",
+        description=f"Like {DATE_EXAMPLE}",
+        # typed as every staff date is (clinic_time.DATE_EXAMPLE); as stored also taken
+        format=["%d/%m/%Y", "%Y-%m-%d"],
         validators=[Optional()],
-        invalid_value_message=REVIEW_DATE_MESSAGE,
+        invalid_value_message=f"Enter a date like {DATE_EXAMPLE}",
     )
     enabled = BooleanField("Enabled", description="This rule is used when screening")
     safety = BooleanField("Safety rule", description="Red flag: only admins may change it")
