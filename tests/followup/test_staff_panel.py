@@ -87,8 +87,10 @@ def test_the_panel_shows_timeline_charts_table_and_verdicts(app, staff_client):
     response = staff_client.get(f"/staff/requests/{booking}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "First appointment 05 Jan 2026" in html
-    assert row_of(html, "2 weeks").startswith("19 Jan 2026 Answered 19 Jan 22 Jan 20 Jan 2026")
+    assert "First appointment Mon 5 Jan 2026" in html
+    assert row_of(html, "2 weeks").startswith(
+        "Mon 19 Jan 2026 Answered Mon 19 Jan 2026 Thu 22 Jan 2026 Tue 20 Jan 2026"
+    )
     assert "Soreness or aching" in row_of(html, "2 weeks")
     assert "Sent, waiting for an answer" in row_of(html, "12 weeks")
     # one chart per measure with numbers over time: pain now, average, PEG, PSFS, medicine
