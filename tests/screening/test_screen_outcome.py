@@ -16,6 +16,7 @@ from intake.screening.conditions import (
     explain,
     referenced_facts,
 )
+from intake.screening.facts import derive
 from tests.answers import patient
 from tests.screening.generated import answer_sets, any_answers, rule_changes
 
@@ -69,6 +70,46 @@ def test_outcome_only_equals_full_screening_when_rules_read_scores(
     assert rules.screen_outcome(answers, ruleset, pain_band_cuts=cuts) == full.outcome
 
 
+def _grouped() -> rules.RuleSet:
+    """Default rules plus rules whose conditions group yes/no facts with other comparisons,
+    in any order, at several outcomes (outcome-only screening splits and guards them)."""
+    data = rules.default_data()
+    template = next(r for r in data["rules"] if r["id"] == "diabetes")
+    old, young = {"fact": "age", "op": "ge", "value": 50}, {"fact": "age", "op": "lt", "value": 30}
+    for i, (outcome, condition) in enumerate(
+        (
+            ("see_doctor", {"all": [old, {"fact": "diabetes", "op": "is_true"}]}),
+            ("see_doctor", {"any": [{"fact": "epilepsy", "op": "is_true"}, {"all": [young]}]}),
+            (
+                "not_advised",
+                {
+                    "all": [
+                        {"not": {"fact": "diabetes", "op": "is_true"}},
+                        young,
+                        {"fact": "back_pain", "op": "is_true"},
+                    ]
+                },
+            ),
+            ("not_advised", {"any": [{"any": [old, {"fact": "frail", "op": "is_true"}]}]}),
+            ("review", {"all": [{"fact": "pregnant", "op": "is_false"}, {"any": [old, young]}]}),
+        )
+    ):
+        data["rules"].append(
+            dict(template, id=f"grouped_{i}", outcome=outcome, condition=condition)
+        )
+    return rules.compile_ruleset(data)
+
+
+GROUPED = _grouped()
+
+
+@SOME
+@given(any_answers, CUTS)
+def test_outcome_only_equals_full_screening_with_grouped_conditions(answers: Any, cuts) -> None:
+    full = rules.screen(answers, GROUPED, pain_band_cuts=cuts)
+    assert rules.screen_outcome(answers, GROUPED, pain_band_cuts=cuts) == full.outcome
+
+
 def test_scores_are_worked_out_only_when_a_rule_reads_them(monkeypatch) -> None:
     calls = []
     expected = rules.screen(patient(), SCORE_RULES).outcome
@@ -82,19 +123,58 @@ def test_scores_are_worked_out_only_when_a_rule_reads_them(monkeypatch) -> None:
     assert calls == [1]
 
 
-def test_a_rule_that_fires_ends_outcome_only_screening() -> None:
+class _Reading(dict):
+    """Facts that note each one looked up."""
+
+    def __init__(self, facts: dict) -> None:
+        super().__init__(facts)
+        self.read: list[str] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.append(key)
+        return super().get(key, default)
+
+
+def test_an_outcome_that_fires_ends_outcome_only_screening() -> None:
     ruleset = rules.compile_ruleset(rules.default_data())
-    tried = []
-    for rule in ruleset.deciding:
-        original = rule.predicate
-        object.__setattr__(
-            rule, "predicate", lambda facts, p=original, r=rule: tried.append(r.id) or p(facts)
-        )
-    assert rules.screen_outcome(patient(rf_bladder=True), ruleset) == "emergency"
-    assert tried == ["E1_bladder"]
-    tried.clear()
-    assert rules.screen_outcome(patient(), ruleset) == "suitable"
-    assert tried == [rule.id for rule in ruleset.deciding]  # every deciding rule, no info rule
+    facts_of = {  # the facts each outcome's deciding rules (and the indication) read
+        outcome: {
+            fact
+            for rule in ruleset.deciding
+            if rule.outcome == outcome
+            for fact in referenced_facts(rule.condition)
+        }
+        for outcome in rules.OUTCOMES
+    }
+    facts = _Reading(derive(patient(rf_bladder=True), ruleset.min_age_self_consent))
+    assert rules.outcome_of(facts, ruleset) == "emergency"
+    assert "rf_bladder" in facts.read and set(facts.read) <= facts_of["emergency"]
+    facts = _Reading(derive(patient(), ruleset.min_age_self_consent))
+    assert rules.outcome_of(facts, ruleset) == "suitable"
+    for rule in ruleset.deciding:  # every deciding rule was tried
+        assert set(referenced_facts(rule.condition)) & set(facts.read), rule.id
+    assert "info" not in [level.outcome for level in ruleset.levels]  # no info rule
+
+
+@SOME
+@given(
+    st.lists(
+        st.sampled_from(["rf_bladder", "diabetes", "frail", "needle_phobia", "rf_fever"]),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from([True, 1, 1.0, "true", "yes", [True], None, False, 0]),
+    CUTS,
+)
+def test_only_the_value_true_is_yes_in_outcome_only_screening(
+    names: list[str], value: Any, cuts
+) -> None:
+    """Outcome-only screening finds an outcome's yes/no facts by equality first (1 and 1.0
+    equal True), then checks identity: a rule fires only on a real Yes."""
+    answers = patient(**dict.fromkeys(names, value))
+    full = rules.screen(answers, pain_band_cuts=cuts)
+    assert rules.screen_outcome(answers, pain_band_cuts=cuts) == full.outcome
+    assert (full.outcome == "suitable") == (value is not True)
 
 
 def test_bad_pain_band_cuts_fail_as_in_full_screening() -> None:

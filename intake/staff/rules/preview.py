@@ -7,15 +7,16 @@ gunicorn's 30 s timeout. How (`impact` has the reasoning; figures in the README'
   was. Those the change cannot alter by severity are counted by outcome in SQL, unread.
 - Of the others, the database sends only the answers the changed rules read (`Impact.inputs`,
   a few JSON values each); the submissions on which no changed rule fires keep their outcome.
-- The rest (and submissions an older version screened) are read with a core query as
-  (id, answers as JSON text, outcome, version) in chunks, decoded with `json.loads` and
-  screened outcome-only (`rules.screen_outcome`).
+- The rest (and submissions an older version screened) are read as (id, answers as JSON
+  text, outcome, version) with the database driver's own cursor (`preview_rows`: on
+  PostgreSQL a chunk ahead, so the server works meanwhile), in `impact.Chunk`s, and screened
+  outcome-only (`impact.Rescreen`).
 - Past `IN_PROCESS_ROWS` of those, and while the machine has an idle core (`_cores`), the
-  chunks go to min(cores, 4) worker processes started with "spawn": a fresh interpreter that
-  imports only the pure screening code and gets raw rows, so no database connection, lock or
-  thread of the web worker is copied into it (which is how forked web workers break). They
-  are shut down when the preview ends, however it ends, and exit by themselves if the web
-  worker is killed. The web worker only reads and sends meanwhile.
+  chunks go to min(cores, 4) worker processes forked by a fork server (`_context`): a fresh
+  interpreter that imports only the pure screening code and gets raw text, so no database
+  connection, lock or thread of the web worker is copied into them (which is how forked web
+  workers break). They are shut down when the preview ends, however it ends, and exit by
+  themselves if the web worker is killed. The web worker only reads and sends meanwhile.
 
 The result is what screening every submission with `rules.screen` gives (tests/staff/
 test_preview.py checks it on SQLite and PostgreSQL).
@@ -53,6 +54,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from intake.extensions import db
 from intake.models import Submission
 from intake.screening import impact, rules
+from intake.staff.rules.preview_rows import driver_rows
 from intake.staff.rules.rulesets import current_version
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ class Preview:
     seconds: float
     #: how many of them had their answers read and screened (the rest provably kept theirs)
     read: int = 0
+    #: the worker processes that screened them (0: this process alone)
+    workers: int = 0
 
 
 def preview(
@@ -94,7 +98,7 @@ def preview(
     after_rules = rules.compile_ruleset(data)
     current = current_version()
     before_rules = rules.compile_ruleset(current.data)  # 2 ms; no cache to go stale
-    tally, read = impact.Tally(), 0
+    tally, read, pool = impact.Tally(), 0, None
     window = _window(limit)
     if window is not None:
         rescreen = impact.Rescreen(before_rules, after_rules, current.id, pain_band_cuts)
@@ -121,6 +125,7 @@ def preview(
         changed=[(by_id[i], old, new) for i, old, new in shown],
         seconds=time.perf_counter() - started,
         read=read,
+        workers=pool.started if pool is not None else 0,
     )
 
 
@@ -192,12 +197,14 @@ def _check_inputs(
     values = [_answer(name) for name in inputs]
     query = select(Submission.id, Submission.outcome, *values).where(where)
     recheck = []
-    for row in db.session.execute(query.execution_options(yield_per=CHUNK * 5)):
-        if change.may_change_stored(tuple(row[2:])):
-            recheck.append(row[0])
-        else:
-            tally.before[row[1]] += 1
-            tally.after[row[1]] += 1
+    with closing(driver_rows(query, CHUNK)) as parts:
+        for part in parts:
+            for row in part:
+                if change.may_change_stored(row[2:]):
+                    recheck.append(row[0])
+                else:
+                    tally.before[row[1]] += 1
+                    tally.after[row[1]] += 1
     return recheck
 
 
@@ -213,24 +220,19 @@ def _answer(name: str) -> ColumnElement[str]:
     return type_coerce(Submission.answers, Text).op("->", return_type=Text)(path)
 
 
-def _rows(where: ColumnElement[bool]) -> Iterator[list[impact.Row]]:
-    """These submissions, newest first, in chunks of plain tuples (answers as JSON text)."""
+def _rows(where: ColumnElement[bool]) -> Iterator[impact.Chunk]:
+    """These submissions, newest first, in chunks (answers as JSON text)."""
     query = _full_rows().where(where).order_by(Submission.id.desc())
-    # yield_per on the statement, not the connection: the session's other queries stay as
-    # they are. PostgreSQL streams through a server-side cursor.
-    result = db.session.connection().execute(query.execution_options(yield_per=CHUNK))
-    try:
-        for part in result.partitions():
-            yield [tuple(row) for row in part]
-    finally:
-        result.close()
+    with closing(driver_rows(query, CHUNK)) as parts:
+        yield from map(impact.chunk_of, parts)
 
 
-def _rows_by_id(ids: list[int]) -> Iterator[list[impact.Row]]:
+def _rows_by_id(ids: list[int]) -> Iterator[impact.Chunk]:
     """The submissions with these ids, in chunks, as `_rows` gives them."""
     for start in range(0, len(ids), CHUNK):
         query = _full_rows().where(Submission.id.in_(ids[start : start + CHUNK]))
-        yield [tuple(row) for row in db.session.execute(query)]
+        with closing(driver_rows(query, CHUNK)) as parts:
+            yield from map(impact.chunk_of, parts)
 
 
 def _full_rows() -> Select:
@@ -244,32 +246,34 @@ def _full_rows() -> Select:
 
 class _Pool:
     """Screens chunks of rows: here, or past IN_PROCESS_ROWS (or once started) in worker
-    processes. Should the workers fail (one killed, or spawn impossible here), their chunks
-    are screened here instead: the preview is slower, never wrong or lost."""
+    processes. Should the workers fail (one killed, or starting one impossible here), their
+    chunks are screened here instead: the preview is slower, never wrong or lost."""
 
     def __init__(self, setup: tuple, workers: int | None):
         self.setup = setup  # start_worker's arguments: plain data, so it can be sent
         self.size = _cores() if workers is None else max(1, workers)
         self.executor: ProcessPoolExecutor | None = None
         self.failed = False
+        self.started = 0  # worker processes started
 
     def start(self) -> None:
         """Start the worker processes (once), unless one process is all it may use."""
         if self.executor is None and not self.failed and self.size > 1 and _spawn_is_safe():
             self.executor = ProcessPoolExecutor(
                 max_workers=self.size,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=_context(),
                 initializer=impact.start_worker,
                 initargs=self.setup,
             )
+            self.started = self.size
 
-    def run(self, rescreen: impact.Rescreen, chunks: Iterable[list[impact.Row]]) -> impact.Tally:
+    def run(self, rescreen: impact.Rescreen, chunks: Iterable[impact.Chunk]) -> impact.Tally:
         """The tally of every chunk (`changed` in no particular order)."""
         tally = impact.Tally()
-        pending: dict[Future, list[impact.Row]] = {}
+        pending: dict[Future, impact.Chunk] = {}
         seen = 0
         for chunk in chunks:
-            seen += len(chunk)
+            seen += len(chunk.ids)
             if seen > IN_PROCESS_ROWS:
                 self.start()
             if self.executor is None:
@@ -290,7 +294,7 @@ class _Pool:
     def _collect(
         self,
         futures: Iterable[Future],
-        pending: dict[Future, list[impact.Row]],
+        pending: dict[Future, impact.Chunk],
         tally: impact.Tally,
         rescreen: impact.Rescreen,
     ) -> None:
@@ -313,12 +317,25 @@ class _Pool:
             self.executor = None
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Worker processes forked by a fork server: a process of their own that this one starts
+    (with "spawn", once; it then lives as long as this one, idle) and that imports the pure
+    screening code once, so the second and later previews get workers in about a tenth of a
+    second rather than a second. Where there is no fork server: "spawn" every time."""
+    try:
+        context = multiprocessing.get_context("forkserver")
+    except ValueError:  # not on this platform
+        return multiprocessing.get_context("spawn")
+    context.set_forkserver_preload([impact.__name__])
+    return context
+
+
 @cache
 def _spawn_is_safe() -> bool:
-    """Whether worker processes may start. "spawn" runs the main script again in each one (as
-    `__mp_main__`), which does nothing only behind `if __name__ == "__main__"` (gunicorn,
-    flask, pytest and bench/ have it). A script without it would run again in every worker,
-    so then the preview screens in this process only."""
+    """Whether worker processes may start. Each runs the main script again (as `__mp_main__`;
+    with "spawn" and, on Python 3.11, with a fork server too), which does nothing only behind
+    `if __name__ == "__main__"` (gunicorn, flask, pytest and bench/ have it). A script without
+    it would run again in every worker, so then the preview screens in this process only."""
     path = getattr(sys.modules.get("__main__"), "__file__", None)
     if path is None:  # an interactive session or `python -c`: nothing to run again
         return True
