@@ -9,15 +9,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 
-from intake.extensions import db
-from intake.models import OutboxMessage
 from intake.screening.condition_words import FactWords, evidence_words
 from intake.screening.conditions import BOOLEAN, CHOICE, CHOICES, DATE, NUMBER, FactSpec
 from intake.screening.ruleset_format import dictionary
 from tests import journeys
 from tests.conftest import make_app
+from tests.staff.test_plain_words import clinic_email
 from tests.staff.test_staff import book
 
 #: a red flag (history of cancer, a see-a-doctor rule) and a precaution (blood thinners)
@@ -74,14 +72,6 @@ def test_the_real_dictionary_labels_the_default_rules_facts():
         FactWords("You have had cancer", "Yes"),
         FactWords("Takes blood thinners (anticoagulants)", "Yes"),
     ]
-
-
-def clinic_email(app) -> tuple[str, str]:
-    with app.app_context():
-        message = db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.kind == "clinic_booking")
-        ).one()
-        return message.text_body, message.html_body
 
 
 def test_the_request_page_says_what_fired_in_words(app, staff_client):
