@@ -54,11 +54,11 @@ def current_draft() -> Draft:
 
 
 def current_journey() -> journey.Journey:
-    """The live journey: its values only for a GET; a question page's POST saves the draft and
-    nothing else (so on PostgreSQL it need not wait for the disk)."""
-    post = request.method == "POST"
-    draft_only = post and request.endpoint == "patient.question_page"
-    return journey.Journey.of(session.get("draft_id"), to_show=not post, draft_only=draft_only)
+    """The live journey: the draft's values for a GET and for a question page's POST, which
+    writes the draft and nothing else (on PostgreSQL in one round trip that need not wait for
+    the disk); the Draft itself for the check page's POST, which completes it."""
+    values = request.method != "POST" or request.endpoint == "patient.question_page"
+    return journey.Journey.of(session.get("draft_id"), values=values)
 
 
 def journey_or_result() -> journey.Journey | Response:

@@ -58,17 +58,13 @@ class Journey:
         self.min_age = self.ruleset.min_age_self_consent
 
     @classmethod
-    def of(
-        cls, draft_id: str | None, *, to_show: bool = False, draft_only: bool = False
-    ) -> Journey:
+    def of(cls, draft_id: str | None, *, values: bool = False) -> Journey:
         """The journey of the live draft with this id: the draft and the id of the rules in
-        force come in one query (raises DraftMissing). `to_show`: for a page that only shows
-        (a GET), with the draft's values rather than the Draft (which `complete` needs).
-        `draft_only`: the request writes the draft and nothing else (a question page's POST:
-        `save` and `hold` with its values; `submissions.draft_and_rules`)."""
-        draft, version_id = submissions.draft_and_rules(
-            draft_id, to_show=to_show, draft_only=draft_only
-        )
+        force come in one query (raises DraftMissing). `values`: the request shows the draft
+        (a GET) or writes it and nothing else (a question page's POST: `save` and `hold`), so
+        its values do rather than the Draft, which `complete` needs
+        (`submissions.draft_and_rules`)."""
+        draft, version_id = submissions.draft_and_rules(draft_id, values=values)
         return cls(draft, version_id)
 
     @property

@@ -104,23 +104,18 @@ AnyDraft = TypeVar("AnyDraft", Draft, DraftValues)
 
 
 def draft_and_rules(
-    draft_id: str | None, *, to_show: bool = False, draft_only: bool = False
+    draft_id: str | None, *, values: bool = False
 ) -> tuple[Draft | DraftValues, int | None]:
     """The live draft with this id and the id of the rule set in force (None when nothing is
-    published), read in one query: a question page needs both on every request. `to_show`:
-    for a page that changes nothing, its values (DraftValues) read outside the session.
-    `draft_only`: for a request that writes this draft and nothing else (a question page's
-    POST), its values, read in the session's transaction; on PostgreSQL its commit need not
-    wait for the disk (`_no_wait`). Otherwise the Draft itself. Raises DraftMissing when the
-    draft is gone or expired."""
+    published), read in one query: a question page needs both on every request. `values`: for
+    a request that only shows the draft or writes it and nothing else (a question page), its
+    values (DraftValues) read outside the session, on PostgreSQL outside any transaction;
+    `store_draft` writes them. Otherwise the Draft itself (which `complete` needs). Raises
+    DraftMissing when the draft is gone or expired."""
     row = draft = None
-    if isinstance(draft_id, str) and to_show:
-        with _reading() as connection:
-            row = connection.execute(_values_query(False), {"draft_id": draft_id}).first()
-        draft = DraftValues(*row[: len(_READ)]) if row else None
-    elif isinstance(draft_id, str) and draft_only:
-        no_wait = db.session.get_bind().dialect.name == "postgresql"
-        row = db.session.execute(_values_query(no_wait), {"draft_id": draft_id}).first()
+    if isinstance(draft_id, str) and values:
+        with _on_its_own() as connection:
+            row = connection.execute(_values_query(), {"draft_id": draft_id}).first()
         draft = DraftValues(*row[: len(_READ)]) if row else None
     elif isinstance(draft_id, str):
         row = db.session.execute(_draft_and_rules_query(), {"draft_id": draft_id}).first()
@@ -136,28 +131,25 @@ def _draft_and_rules_query() -> Select:
 
 
 @cache
-def _values_query(no_wait: bool) -> Select:
-    """The DraftValues' columns (`no_wait`: and `_no_wait`) and the id of the rules in force,
-    built once."""
+def _values_query() -> Select:
+    """The DraftValues' columns and the id of the rules in force, built once."""
     table = Draft.__table__
     columns = [table.c[name] for name in _READ]
-    if no_wait:
-        columns.append(_no_wait())
     published = rules_in_force.published_id_column()
     return select(*columns, published).where(table.c.id == bindparam("draft_id"))
 
 
 def store_draft(draft: Draft | DraftValues) -> None:
-    """Write what `save_step` or `Journey.hold` changed: one UPDATE for DraftValues (the
-    session flushes a Draft by itself)."""
+    """Write what `save_step` or `Journey.hold` changed. DraftValues: one UPDATE that is its own
+    transaction, committed at once (on PostgreSQL a single round trip that need not wait for
+    the disk, `_no_wait`); the session flushes a Draft by itself."""
     if isinstance(draft, DraftValues):
-        db.session.execute(
-            _store_statement(),
-            {
-                "draft_id": draft.id,
-                **{name: getattr(draft, name) for name in _WRITTEN},
-            },
-        )
+        with _on_its_own() as connection:
+            statement = _store_statement(connection.dialect.name == "postgresql")
+            connection.execute(
+                statement,
+                {"draft_id": draft.id, **{name: getattr(draft, name) for name in _WRITTEN}},
+            )
 
 
 #: What saving a page changes.
@@ -165,22 +157,23 @@ _WRITTEN = ("answers", "held", "last_step", "updated_at", "expires_at")
 
 
 @cache
-def _store_statement() -> Update:
+def _store_statement(no_wait: bool) -> Update:
     table = Draft.__table__
-    return (
+    statement = (
         update(table)
         .where(table.c.id == bindparam("draft_id"))
         .values({name: bindparam(name) for name in _WRITTEN})
     )
+    return statement.where(_no_wait() == "off") if no_wait else statement
 
 
 def _no_wait() -> ColumnElement[str]:
-    """PostgreSQL: this transaction's commit does not wait for its write to reach the disk
-    (synchronous_commit off, for this transaction only), set in the query that reads the draft,
-    so it costs no round trip of its own. Only for a transaction that writes a draft and
-    nothing else: should the database server itself crash within a fraction of a second
-    after (3 x wal_writer_delay, 0.6 s by default), the draft comes back as it was one page
-    earlier, never half written, and the patient answers that page again. Submissions,
+    """PostgreSQL: the commit of the statement this is part of does not wait for its write to
+    reach the disk (synchronous_commit off, for that transaction only). Used in the UPDATE of
+    a draft, which is a transaction of its own (autocommit), so it costs no round trip and
+    touches nothing else: should the database server itself crash within a fraction of a
+    second after (3 x wal_writer_delay, 0.6 s by default), the draft comes back as it was one
+    page earlier, never half written, and the patient answers that page again. Submissions,
     booking requests and everything staff do still wait for the disk. It spares a question
     page's POST the wait for a disk flush, which queues when many patients answer at once
     (README, Benchmarks)."""
@@ -188,14 +181,17 @@ def _no_wait() -> ColumnElement[str]:
 
 
 @contextmanager
-def _reading() -> Iterator[Connection]:
-    """A connection of the pool for one read, outside the session: no Session to set up and
-    close (a fifth of a question page's GET), and on PostgreSQL no transaction (no BEGIN and
-    ROLLBACK round trips; the statement sees committed data, as in READ COMMITTED)."""
+def _on_its_own() -> Iterator[Connection]:
+    """A connection of the pool for one statement, outside the session: no Session to set up
+    and close (a fifth of a question page's GET). On PostgreSQL in autocommit: the statement
+    is its own transaction, with no BEGIN and COMMIT or ROLLBACK round trips (a read sees
+    committed data, as in READ COMMITTED). Elsewhere a write is committed on leaving."""
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
+        if connection.in_transaction():
+            connection.commit()
 
 
 def _live(draft: AnyDraft | None, draft_id: str | None) -> AnyDraft:
