@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
+    _drop_idle_checks(app)
     _register_template_helpers(app)
     errors.register(app)
     cli.register(app)
@@ -103,6 +104,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     app.register_blueprint(rules_bp)
     app.register_blueprint(ops_bp)
+
+
+def _drop_idle_checks(app: Flask) -> None:
+    """Per-request work that finds nothing to do with this app's settings."""
+    from intake import hardening
+    from intake.extensions import limiter
+
+    hardening.drop_idle_limit_check(app, limiter)
 
 
 def _register_template_helpers(app: Flask) -> None:

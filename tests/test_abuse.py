@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from intake.config import SETTINGS
-from intake.extensions import db
+from intake.extensions import db, limiter
 from intake.models import BookingRequest, OutboxMessage
 from tests import journeys
 from tests.conftest import make_app, require_service
@@ -67,6 +67,28 @@ def test_booking_posts_are_limited_per_address(tmp_path):
     assert client.post("/booking", data={"name": "Ada"}).headers["Location"] == "/booking"
     assert_429(client.post("/booking", data=journeys.BOOKING))
     assert client.get("/booking").status_code == 422  # reading is not limited: held errors
+
+
+def limiter_checks_every_request(app) -> bool:
+    """Whether Flask-Limiter's check runs before every request of `app`."""
+    return any(
+        getattr(hook, "__self__", None) is limiter for hook in app.before_request_funcs[None]
+    )
+
+
+def test_a_limit_for_every_request_is_still_counted_when_one_is_set(tmp_path):
+    """Flask-Limiter's check before every request finds nothing to count here (every limit is
+    on the views it guards), so it is dropped (hardening.drop_idle_limit_check); a limit for
+    every request, once set, keeps it and is counted."""
+    assert not limiter_checks_every_request(make_app(f"sqlite:///{tmp_path / 'a.db'}", tmp_path))
+    try:
+        app = make_app(f"sqlite:///{tmp_path / 'b.db'}", tmp_path, RATELIMIT_DEFAULT="2/minute")
+        assert limiter_checks_every_request(app)
+        client = app.test_client()
+        assert [client.get("/privacy").status_code for _ in range(3)] == [200, 200, 429]
+    finally:  # the limiter is one object for every app in this process
+        limiter.limit_manager.set_default_limits([])
+    assert not limiter_checks_every_request(make_app(f"sqlite:///{tmp_path / 'c.db'}", tmp_path))
 
 
 def test_default_limits_let_a_whole_journey_through(tmp_path):
