@@ -37,7 +37,7 @@ def unanswered_field(macro: Any, view: FieldView) -> Markup:
     """`macro(view)`: from the process's copy when `view` holds no answer and no error."""
     if view.values or view.error:
         return macro(view)
-    key = (macro, *_content(view))
+    key = (macro, *view_content(view))
     html = _kept.get(key)
     if html is None:
         html = macro(view)
@@ -48,7 +48,7 @@ def unanswered_field(macro: Any, view: FieldView) -> Markup:
     return html
 
 
-def _content(view: FieldView) -> tuple:
+def view_content(view: FieldView) -> tuple:
     """Every value of the view (lists as tuples, choices as tuples of their values)."""
     content = list(_view_values(view))
     content[_CHOICES] = tuple(map(_choice_values, view.choices))

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from intake.extensions import db
 from intake.models import Draft
-from intake.patient import journey, results, resume_links, submissions
+from intake.patient import journey, page_html, results, resume_links, submissions
 from intake.patient.blueprint import (
     bp,
     cleared_page,
@@ -75,7 +75,7 @@ def question_page(step_id: str) -> Response | tuple[str, int] | str:
         return redirect(detour)
     changing, more = request.args.get("change") == "1", request.args.get("more") == "1"
     if request.method == "GET":
-        return form_page("patient/question.html", **trip.question_page(step, changing, more))
+        return page_html.question_page(trip.question_page(step, changing, more))
     raw = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
     later = request.form.get("action") == "save_later"
     page = trip.page(step, more)

@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from intake.extensions import db
 from intake.forms import ChoiceView, FieldView
-from intake.patient import field_html
+from intake.patient import field_html, page_html
 from intake.patient.forms import question_field
 from intake.screening import branching, facts, questionnaire
 from tests.journeys import BACK_PAIN_SUITABLE, walk
@@ -158,8 +158,8 @@ def test_every_value_of_a_field_tells_kept_fields_apart(app):
 
 
 def test_question_pages_look_as_before(app, client, monkeypatch):
-    """Every question page of a journey is, byte for byte (the CSRF token aside), what
-    rendering each of its fields with the macro gives."""
+    """Every question page of a journey is, byte for byte, what rendering the template and
+    each of its fields with the macro gives: kept pages and fields change nothing."""
     steps = list(BACK_PAIN_SUITABLE)
     url = started(client, pages=0)
     for number, step in enumerate(steps):
@@ -167,13 +167,74 @@ def test_question_pages_look_as_before(app, client, monkeypatch):
         kept = [client.get(url).get_data(as_text=True) for _ in range(2)]
         with monkeypatch.context() as patch:
             patch.setitem(app.jinja_env.globals, "unanswered_field", lambda macro, f: macro(f))
+            patch.setattr(page_html, "_key", lambda context: None)
             fresh = client.get(url).get_data(as_text=True)
-        assert CSRF.sub("", kept[0]) == CSRF.sub("", kept[1]) == CSRF.sub("", fresh), step
+        assert kept[0] == kept[1] == fresh, step
         assert 'name="csrf_token" value="' in fresh
         url = client.post(url, data=BACK_PAIN_SUITABLE[step]).headers["Location"]
         if number + 1 < len(steps):
             continue
         assert url.endswith("/check")
+
+
+def test_a_kept_page_carries_each_patients_own_token(tmp_path, monkeypatch):
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'k.db'}", tmp_path, WTF_CSRF_ENABLED=True)
+    rendered = []
+    render = page_html.form_page
+    monkeypatch.setattr(
+        page_html, "form_page", lambda *a, **k: rendered.append(1) or render(*a, **k)
+    )
+    page_html._kept.clear()
+    first, second = app.test_client(), app.test_client()
+    urls, tokens = [], []
+    for client in (first, second):
+        token = token_in(client.get("/"))
+        urls.append(client.post("/start", data={"csrf_token": token}).headers["Location"])
+        tokens.append(token)
+    assert urls[0] == urls[1] and tokens[0] != tokens[1]
+    pages = [client.get(urls[0]) for client in (first, second)]
+    assert len(rendered) == 1 and len(page_html._kept) == 1  # the second from the copy
+    assert [token_in(page) for page in pages] == tokens
+    step = urls[0].rsplit("/", 1)[-1]
+    answers = {**BACK_PAIN_SUITABLE[step], "csrf_token": tokens[1]}
+    assert second.post(urls[0], data=answers).status_code == 302
+    assert first.post(urls[0], data=answers).status_code == 400  # another patient's token
+
+
+def test_a_page_with_an_answer_or_an_error_is_never_kept(client):
+    page_html._kept.clear()
+    url = started(client, pages=0)
+    for step in list(BACK_PAIN_SUITABLE)[:3]:
+        assert client.get(url).status_code == 200  # unanswered: kept
+        url = client.post(url, data=BACK_PAIN_SUITABLE[step]).headers["Location"]
+    kept = dict(page_html._kept)
+    assert len(kept) == 3
+    for step in list(BACK_PAIN_SUITABLE)[:3]:  # Back: each shows its answers
+        assert " checked" in client.get(f"/questions/{step}").get_data(as_text=True)
+    client.post(url, data={})  # sent with errors, shown again with them
+    assert client.get(url).status_code == 422
+    assert page_html._kept == kept
+    for parts in kept.values():
+        assert " checked" not in "".join(parts) and "error-message" not in "".join(parts)
+
+
+def test_the_question_template_reads_only_its_context(app):
+    """A kept page is keyed by its context: the templates it renders may read nothing else
+    but the app's constant globals (not the request, the session or who is logged in)."""
+    from jinja2 import meta
+
+    context = {"step", "changing", "more", "fields", "errors", "part", "part_number"}
+    context |= {"parts_total", "back_url"}
+    constant = {"clinic", "url_for", "csrf_token", "unanswered_field"}
+    env = app.jinja_env
+    macros = set(re.findall(r"{% macro (\w+)", env.loader.get_source(env, "macros/fields.html")[0]))
+    constant |= macros  # imported from there
+    constant |= {"_", "input_type"}  # set inside its macros, which jinja2.meta counts as read
+    for name in ("patient/question.html", "base.html", "macros/fields.html"):
+        read = meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0]))
+        assert read <= context | constant, (name, read - context - constant)
 
 
 def token_in(response) -> str:
