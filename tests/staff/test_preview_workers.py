@@ -65,3 +65,31 @@ def test_workers_end_when_the_web_worker_is_killed(tmp_path) -> None:
     while any(map(_running, workers)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(map(_running, workers))
+
+
+def test_a_core_is_left_to_a_database_server_on_this_machine(monkeypatch):
+    """On 2 cores, two workers beside a local PostgreSQL made the slowest preview slower."""
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    from intake.staff.rules import preview
+
+    here = preview._database_server_here
+    assert here(make_url("postgresql+psycopg://postgres@127.0.0.1:5432/intake"))
+    assert here(make_url("postgresql+psycopg:///intake"))  # its Unix socket
+    assert not here(make_url("postgresql+psycopg://db.clinic.example/intake"))
+    assert not here(make_url("sqlite:////tmp/intake.db"))
+
+    def machine(cores: int, load: float) -> None:
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+        monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+
+    machine(2, 0.2)
+    assert (preview._cores(), preview._cores(spare=1)) == (2, 1)
+    machine(8, 0.2)
+    assert (preview._cores(), preview._cores(spare=1)) == (4, 4)
+    machine(4, 0.2)
+    assert preview._cores(spare=1) == 3
+    machine(4, 3.5)  # busy
+    assert preview._cores() == preview._cores(spare=1) == 1

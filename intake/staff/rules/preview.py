@@ -49,6 +49,7 @@ from typing import Any
 
 from sqlalchemy import Select, Text, and_, case, cast, func, literal, not_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import URL
 from sqlalchemy.sql.elements import ColumnElement
 
 from intake.extensions import db
@@ -93,7 +94,8 @@ def preview(
     """Re-screen the last `limit` submissions (None: all) with the published rules and with
     `data`; count outcomes before and after and list (up to `show`) the submissions that
     change, newest first. `workers`: processes to use past IN_PROCESS_ROWS (default: see
-    `_cores`; 1 screens everything here)."""
+    `_cores`, with a core left to a database server on this machine; 1 screens everything
+    here)."""
     started = time.perf_counter()
     after_rules = rules.compile_ruleset(data)
     current = current_version()
@@ -102,6 +104,8 @@ def preview(
     window = _window(limit)
     if window is not None:
         rescreen = impact.Rescreen(before_rules, after_rules, current.id, pain_band_cuts)
+        if workers is None:
+            workers = _cores(spare=1 if _database_server_here(db.engine.url) else 0)
         pool = _Pool((current.data, dict(data), current.id, pain_band_cuts), workers)
         try:
             read = _count_window(tally, window, rescreen, pool)
@@ -345,11 +349,12 @@ def _spawn_is_safe() -> bool:
         return False
 
 
-def _cores() -> int:
-    """Worker processes to use: min(cores, 4) while a core is idle (the load average over the
-    last minute is under cores - 1), else 1, screening here. On a busy machine they would only
-    take turns with the rest (on the shared 2-core machine of the README's figures they made
-    the preview slower), and the patients' pages come first."""
+def _cores(spare: int = 0) -> int:
+    """Worker processes to use: min(cores - spare, 4) while a core is idle (the load average
+    over the last minute is under cores - 1), else 1, screening here. On a busy machine they
+    would only take turns with the rest (on the shared 2-core machine of the README's figures
+    they made the preview slower), and the patients' pages come first. `spare`: cores left to
+    the database server (`_database_server_here`)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -358,4 +363,17 @@ def _cores() -> int:
         busy = os.getloadavg()[0]
     except (AttributeError, OSError):  # no load average here
         busy = 0.0
-    return min(cores, 4) if busy < cores - 1 else 1
+    usable = cores - spare
+    return min(usable, 4) if usable > 1 and busy < cores - 1 else 1
+
+
+#: Host names of a PostgreSQL server on this machine (no host: its Unix socket).
+_HERE = (None, "", "localhost", "127.0.0.1", "::1")
+
+
+def _database_server_here(url: URL) -> bool:
+    """Whether the database is PostgreSQL on this machine. While the preview reads, the server
+    turns the stored answers into text, a core's work (1.4-1.8 s of its CPU per 100,000), so
+    a core is left to it: on 2 cores, two worker processes beside it made the slowest
+    preview 3.3-4.0 s, one process 2.6-3.0 s (README, Benchmarks)."""
+    return url.get_backend_name() == "postgresql" and url.host in _HERE
