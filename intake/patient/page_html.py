@@ -37,9 +37,9 @@ def question_page(context: Mapping[str, Any]) -> str | tuple[str, int]:
     """patient/question.html with `context` (web.form_page: 422 with errors), from the
     process's copy when nothing on the page is the patient's."""
     key = _key(context)
-    if key is None:
+    token = current_app.jinja_env.globals["csrf_token"]() if key is not None else ""
+    if not token:
         return form_page(TEMPLATE, **context)
-    token = current_app.jinja_env.globals["csrf_token"]()
     parts = _kept.get(key)
     if parts is None:
         html = form_page(TEMPLATE, **context)
