@@ -135,6 +135,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["phone"] = plain_words.phone
     app.jinja_env.globals["score_meanings"] = plain_words.SCORE_MEANINGS
     app.jinja_env.globals["no_concerns"] = plain_words.NO_CONCERNS
+    app.jinja_env.globals["duration_words"] = plain_words.DURATION_WORDS
     # The clinic's clock (issue 13): stored UTC shown in CLINIC_TIMEZONE; the response promise.
     from intake import clinic_time
     from intake.staff.requests.bookings import label as status_label

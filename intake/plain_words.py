@@ -21,6 +21,14 @@ SCORE_MEANINGS = {
 
 NO_CONCERNS = "No concerns found"
 
+#: each duration class (scoring.pain: the answer to "How long have you had this pain?") with
+#: its span in the questionnaire's own words
+DURATION_WORDS = {
+    "acute": "acute (less than 6 weeks)",
+    "subacute": "subacute (6 to 12 weeks)",
+    "chronic": "chronic (more than 12 weeks)",
+}
+
 
 def phone_for(stored: str | None, region: str) -> str:
     """A stored (E.164) number in the national format when it has `region`'s country code, in

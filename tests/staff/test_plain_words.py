@@ -50,6 +50,11 @@ def test_the_request_page_and_email_say_no_concerns_found_in_plain_words(app, st
     for body in (page, text_body, html_body):
         assert "No rule fired" not in body
         assert "No concerns found" in body
+        assert re.search(
+            r"Duration(</dt>|</td>|:).{0,120}hronic \(more than 12 weeks\)", body, re.S
+        )
+    for body in (text_body, html_body):  # the outcome is said once, not again after no concerns
+        assert body.count("Dry needling may suit you") == 1, body
         for meaning in SCORE_MEANINGS.values():
             assert meaning in body
         assert "07911 123456" in body
