@@ -21,16 +21,32 @@ from markupsafe import Markup
 
 from intake.forms import ChoiceView, FieldView
 
-#: Fields kept per process, at most; then it starts again (a few hundred questions exist).
-KEPT = 1024
+
+class Kept(dict):
+    """HTML kept per process: at most `size` entries, then it starts again (emptied). Read
+    without a lock; `keep` adds under one."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self._lock = threading.Lock()
+
+    def keep(self, key: Any, value: Any) -> Any:
+        """Add `value` under `key`; `value`."""
+        with self._lock:
+            if len(self) >= self.size:
+                self.clear()
+            self[key] = value
+        return value
+
 
 _VIEW_FIELDS = tuple(f.name for f in fields(FieldView))
 _view_values = attrgetter(*_VIEW_FIELDS)
 _choice_values = attrgetter(*(f.name for f in fields(ChoiceView)))
 _CHOICES = _VIEW_FIELDS.index("choices")
 
-_kept: dict[tuple, Markup] = {}
-_lock = threading.Lock()
+#: Fields kept per process (a few hundred questions exist).
+_kept = Kept(1024)
 
 
 def unanswered_field(macro: Any, view: FieldView) -> Markup:
@@ -39,13 +55,7 @@ def unanswered_field(macro: Any, view: FieldView) -> Markup:
         return macro(view)
     key = (macro, *view_content(view))
     html = _kept.get(key)
-    if html is None:
-        html = macro(view)
-        with _lock:
-            if len(_kept) >= KEPT:
-                _kept.clear()
-            _kept[key] = html
-    return html
+    return _kept.keep(key, macro(view)) if html is None else html
 
 
 def view_content(view: FieldView) -> tuple:

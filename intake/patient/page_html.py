@@ -13,24 +13,21 @@ constant globals (tests/patient/test_lean_pages.py checks both pages and templat
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
 
-from intake.patient.field_html import view_content
+from intake.patient.field_html import Kept, view_content
 from intake.screening.questionnaire_model import Part, Step
 from intake.web import form_page
 
 TEMPLATE = "patient/question.html"
-#: Pages kept per process, at most; then it starts again (a few hundred ways to reach pages).
-KEPT = 512
 #: The values a key may hold as they are.
 _PLAIN = (str, int, bool, type(None))
 
-_kept: dict[tuple, tuple[str, ...]] = {}
-_lock = threading.Lock()
+#: Pages kept per process, cut at the token (a few hundred ways to reach pages).
+_kept = Kept(512)
 
 
 def question_page(context: Mapping[str, Any]) -> str | tuple[str, int]:
@@ -44,10 +41,7 @@ def question_page(context: Mapping[str, Any]) -> str | tuple[str, int]:
     if parts is None:
         html = form_page(TEMPLATE, **context)
         assert isinstance(html, str)  # no errors, so a 200
-        with _lock:
-            if len(_kept) >= KEPT:
-                _kept.clear()
-            _kept[key] = tuple(html.split(token))
+        _kept.keep(key, tuple(html.split(token)))
         return html
     return token.join(parts)
 
