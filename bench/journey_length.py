@@ -248,6 +248,8 @@ def walk(browser, base: str, persona: Persona, old: bool, shots: Path | None) ->
             page.screenshot(path=shots / f"{slug(persona.name)}-check.png", full_page=True)
         submit(page, "See your result")
         result.shown.append(PageCost("result", height(page), 0, 1))
+        if shots:
+            page.screenshot(path=shots / f"{slug(persona.name)}-result.png", full_page=True)
         page.click('a[href$="/booking"]')
         page.wait_for_load_state()
         result.navigation_taps += 2  # See your result, the booking button
@@ -257,6 +259,8 @@ def walk(browser, base: str, persona: Persona, old: bool, shots: Path | None) ->
             contact |= OLD_BOOKING
         fields, taps = fill(page, contact, booking_done)
         result.shown.append(PageCost("booking", height(page), fields, taps + 1))
+        if shots:
+            page.screenshot(path=shots / f"{slug(persona.name)}-booking.png", full_page=True)
         submit(page, "Send request")
         result.booking_taps += taps
         result.navigation_taps += 1  # Send request

@@ -39,13 +39,13 @@ BACK_PAIN_SUITABLE: dict[str, dict[str, list[str]]] = {
         "peg_pain_avg_week": ["5"],
         "peg_enjoyment_interference": ["4"],
         "peg_activity_interference": ["5"],
+        "goals": ["less_pain", "more_movement"],
     },
     "back_warning_signs": dict(NO_RED_FLAGS),
     "back_pain_pattern": dict(NO_AXSPA),
     "back_pain_outlook": dict(LOW_RISK_STARTBACK),
     "medication": {"medication_classes": ["none"], "pain_medication_days": ["1_2"]},
     "needling_safety": {"safety_checklist": ["none"], "previous_needling": ["no"]},
-    "goals": {"goals": ["less_pain", "more_movement"]},
 }
 
 
@@ -91,6 +91,7 @@ SPORTS_INJURY: dict[str, dict[str, list[str]]] = {
         "peg_pain_avg_week": ["4"],
         "peg_enjoyment_interference": ["3"],
         "peg_activity_interference": ["6"],
+        "goals": ["return_to_sport"],
     },
     "sports_injury": {
         "sport_name": ["Running"],
@@ -100,7 +101,6 @@ SPORTS_INJURY: dict[str, dict[str, list[str]]] = {
     },
     "medication": {"medication_classes": ["nsaid"], "pain_medication_days": ["3_5"]},
     "needling_safety": {"safety_checklist": ["none"], "previous_needling": ["yes_fine"]},
-    "goals": {"goals": ["return_to_sport"]},
 }
 
 #: Someone with diagnosed fibromyalgia and widespread pain.
@@ -130,6 +130,7 @@ FIBROMYALGIA: dict[str, dict[str, list[str]]] = {
         "peg_pain_avg_week": ["7"],
         "peg_enjoyment_interference": ["8"],
         "peg_activity_interference": ["7"],
+        "goals": ["less_pain", "less_medication"],
     },
     "widespread_pain": {
         "sss_fatigue": ["2"],
@@ -142,7 +143,6 @@ FIBROMYALGIA: dict[str, dict[str, list[str]]] = {
     },
     "medication": {"medication_classes": ["gabapentinoid"], "pain_medication_days": ["6_7"]},
     "needling_safety": {"safety_checklist": ["none"], "previous_needling": ["no"]},
-    "goals": {"goals": ["less_pain", "less_medication"]},
 }
 
 BOOKING = {

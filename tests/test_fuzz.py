@@ -283,7 +283,7 @@ def patient_client(fuzz: Fuzz, profile: str = "BACK_PAIN_SUITABLE"):
         draft = Draft(
             id=new_token(),
             answers=fuzz.answers[profile],
-            last_step="goals",
+            last_step="needling_safety",
             created_at=now,
             updated_at=now,
             expires_at=now + dt.timedelta(hours=1),

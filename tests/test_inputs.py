@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Optional
 from intake.forms import ChoiceView, FieldView, error_views, wtf_field
 from intake.patient.forms import BookingForm
 from intake.screening.answers import AnswerError, _parse_date
-from intake.screening.questionnaire import MESSAGES
+from intake.screening.questionnaire import MESSAGES, QUESTIONS
 from tests.conftest import make_app
 
 
@@ -61,9 +61,21 @@ def test_wtf_field_marks_fields_with_an_optional_validator():
 def test_the_booking_message_says_optional_once(app):
     with app.test_request_context():
         views = {view.name: view for view in BookingForm().field_views()}
-    assert views["message"].label == "Anything else you would like to tell us?"
+    assert views["message"].label == "Anything that would help us arrange your appointment?"
     assert views["message"].optional and views["preferred_days"].optional
     assert not views["phone"].optional and not views["name"].optional
+
+
+def test_no_question_is_asked_twice_on_the_way_to_a_booking(app):
+    """The questionnaire and the booking form never ask the same question in the same words
+    (they once both ended with "Anything else you would like ...?"). Checklists are left out:
+    "Do any of these apply to you?" heads different lists of items, as design.md asks."""
+    with app.test_request_context():
+        booking = [view.label for view in BookingForm().field_views()]
+    asked = [q.label for q in QUESTIONS.values() if q.kind != "checklist"] + booking
+    words = [re.sub(r"\W+", " ", label.casefold()).strip() for label in asked]
+    assert len(words) == len(set(words)), sorted(w for w in words if words.count(w) > 1)
+    assert not [w for w in words if w.startswith("anything else you would like to")]
 
 
 # --- follow-up questions ----------------------------------------------------------------

@@ -66,7 +66,9 @@ class BookingForm(FlaskForm):
         validators=[Optional()],
     )
     message = TextAreaField(
-        "Anything else you would like to tell us?",
+        "Anything that would help us arrange your appointment?",
+        description="For example, times you cannot come, or if you need step-free access or an "
+        "interpreter.",
         validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")],
         filters=[strip],
     )

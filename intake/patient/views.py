@@ -4,7 +4,7 @@ submissions store. Routes are on the blueprint of intake.patient.blueprint."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -65,12 +65,12 @@ def start_questionnaire() -> Response:
 def question_page(step_id: str) -> Response | tuple[str, int] | str:
     """One page of questions; branching comes from the questionnaire, through the journey. A
     page sent with errors is held and shown again by a redirect (Back never resubmits it)."""
-    step = journey.find_step(step_id)
-    if step is None:
-        abort(404)
     trip = journey_or_result()
     if isinstance(trip, Response):
         return trip
+    step = journey.find_step(step_id)
+    if step is None:  # a page the questionnaire no longer has: an old tab, a bookmark
+        return redirect(trip.resume_url())
     if detour := trip.detour_url(step):
         return redirect(detour)
     changing, more = request.args.get("change") == "1", request.args.get("more") == "1"

@@ -35,7 +35,7 @@ MESSAGE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "none_on_its_own": ("none_label",), "select_all_or_none": ("none_label",),
     "too_long": ("max_length",), "number_in_range": ("minimum", "maximum"),
     "scale_number": ("minimum", "maximum"), "must_be_in_range": ("minimum", "maximum"),
-    "scale_hint": ("minimum", "maximum", "low", "high"),
+    "scale_hint": ("minimum", "maximum", "low", "high"), "scale_answer": ("answer", "maximum"),
 }  # fmt: skip
 
 

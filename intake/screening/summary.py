@@ -20,6 +20,7 @@ from intake.screening.questionnaire import (
     MIN_AGE_SELF_CONSENT,
     MULTI,
     PARTS,
+    SCALE,
     SINGLE,
     STEPS,
     YES_NO,
@@ -86,6 +87,8 @@ def answer_text(question: Question, value: Any) -> str:
         labels = {str(c.value): c.label for c in question.choices}
         words = "; ".join(labels.get(str(v), str(v)) for v in value)
         return words or question.none_label or MESSAGES["not_answered"]
+    if question.kind == SCALE and isinstance(value, int) and not isinstance(value, bool):
+        return MESSAGES["scale_answer"].format(answer=value, maximum=question.maximum)
     if question.kind == DATE_KIND and isinstance(value, str):
         try:
             return dt.date.fromisoformat(value).strftime(MESSAGES["date_shown"])

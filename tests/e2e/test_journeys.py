@@ -132,7 +132,7 @@ class Patient:
             page.get_by_role("group", name="What times of day suit you?"),
             [times[value] for value in booking["preferred_times"]],
         )
-        self.type_into(page.get_by_label("Anything else you would like"), booking["message"])
+        self.type_into(page.get_by_label("Anything that would help us arrange"), booking["message"])
         self.choose(
             page.get_by_role("group", name="Privacy and contact"),
             [
@@ -186,7 +186,7 @@ def answer_questions(patient: Patient, profile: dict, screenshot) -> list[str]:
         screenshot(page, step_id)
         assert patient.press(page.get_by_role("button", name="Continue")) == 200
     assert page.url.endswith("/check"), page.url
-    # Progress never went backwards and its total never changed; the last page was "5 of 5".
+    # Progress never went backwards and its total never changed; the last page was "4 of 4".
     assert parts == sorted(parts) and len({total for _, total in parts}) == 1, parts
     assert parts[-1][0] == parts[-1][1], parts
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")

@@ -121,7 +121,6 @@ def test_booking_emails_arrive_with_the_right_headers_and_bodies(database_url, t
         "Back pain prognosis",
         "Medication",
         "Needling safety",
-        "Goals",
     ]
     assert "<link" not in html_body and "<img" not in html_body  # no external resources
 

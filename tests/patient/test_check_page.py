@@ -81,7 +81,7 @@ def test_summary_lines_give_the_answers_in_words(client):
     lines = {p.title: p.line for p in parts_on(page)}
     assert "45" in lines["About you"]
     assert "Lower back" in lines["Your pain"] and "wpi_" not in lines["Your pain"]
-    assert "Less pain" in lines["Your goals"] and "more_movement" not in lines["Your goals"]
+    assert "Less pain" in lines["Your pain"] and "more_movement" not in lines["Your pain"]
     for line in lines.values():
         assert line.strip() and not re.fullmatch(r"\d+ answers?", line)
 
@@ -94,6 +94,9 @@ def test_the_detail_holds_every_answer_in_words(client):
     for step_id in shown:
         assert f">{html.escape(questionnaire.STEPS_BY_ID[step_id].title)}</h3>" in page
     assert '<dd class="summary__value">45</dd>' in page
+    # A 0-10 rating reads as one, in the detail as in the summary line.
+    assert '<dd class="summary__value">6 out of 10</dd>' in pain.body
+    assert "Pain now: 6 out of 10;" in pain.line and "out of 10 out of" not in page
 
 
 def test_pages_the_patient_never_saw_are_not_on_the_check_page(client):

@@ -91,11 +91,11 @@ def test_what_happened_is_asked_only_after_a_reaction(client, app):
     journeys.walk(client, journeys.BACK_PAIN_SUITABLE)
     url = "/questions/needling_safety"
     fine = {"safety_checklist": "none", "previous_needling": "yes_fine"}
-    assert client.post(url, data=fine).headers["Location"].endswith("/questions/goals")
+    assert client.post(url, data=fine).headers["Location"].endswith("/check")
     reaction = dict(fine, previous_needling="yes_reaction")
     assert client.post(url, data=reaction).headers["Location"] == url + "?more=1"
     page = text(client.get(url + "?more=1"))
     assert "What happened?" in page and 'name="safety_checklist"' not in page
     response = client.post(url + "?more=1", data={"previous_needling_reaction": "Felt faint"})
-    assert response.headers["Location"].endswith("/questions/goals")
+    assert response.headers["Location"].endswith("/check")
     assert answers(app)["previous_needling_reaction"] == "Felt faint"

@@ -79,7 +79,7 @@ def test_after_saving_comes_the_next_visible_page(ctx):
     assert trip.after_save_url(journey.find_step("pain_impact"), False) == question(
         "back_warning_signs"
     )
-    assert trip.after_save_url(journey.find_step("goals"), False) == "/check"
+    assert trip.after_save_url(journey.find_step("needling_safety"), False) == "/check"
 
 
 def test_a_change_returns_to_the_check_page(ctx):
@@ -105,7 +105,7 @@ def test_step_url_of_nothing_is_the_start_page(ctx):
 def test_question_page_counts_parts_and_goes_back_one(ctx):
     trip = journey.Journey(draft_with(patient()))
     page = trip.question_page(journey.find_step("pain_impact"), changing=False)
-    assert (page["part_number"], page["parts_total"]) == (2, 5)
+    assert (page["part_number"], page["parts_total"]) == (2, 4)
     assert page["part"].title == "Your pain"
     assert page["back_url"] == question("your_pain")
     first = page["fields"][0]
@@ -115,7 +115,7 @@ def test_question_page_counts_parts_and_goes_back_one(ctx):
 
 def test_question_page_when_changing_goes_back_to_the_check_page(ctx):
     trip = journey.Journey(draft_with(patient()))
-    page = trip.question_page(journey.find_step("goals"), changing=True)
+    page = trip.question_page(journey.find_step("needling_safety"), changing=True)
     assert page["back_url"] == "/check"
     assert page["changing"] is True
 
@@ -137,9 +137,9 @@ def test_check_page_lists_each_visible_step_and_goes_back_to_the_last(ctx):
     trip = journey.Journey(draft_with(patient()))
     page = trip.check_page()
     steps = [step.id for step, _ in page["sections"]]
-    assert steps[0] == "about_you" and steps[-1] == "goals"
+    assert steps[0] == "about_you" and steps[-1] == "needling_safety"
     assert "sports_injury" not in steps
-    assert page["back_url"] == question("goals")
+    assert page["back_url"] == question("needling_safety")
     assert "35" in [answer for _, _, answer in page["sections"][0][1]]
 
 

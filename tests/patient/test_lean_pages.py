@@ -80,7 +80,7 @@ def test_back_from_the_result_is_one_round_trip_too(app, monkeypatch):
     assert client.post("/check").headers["Location"].endswith("/result")
     with app.app_context():
         trips = RoundTrips(db.engine, monkeypatch)
-    response, sent = trips.during(lambda: client.get("/questions/goals"))
+    response, sent = trips.during(lambda: client.get("/questions/needling_safety"))
     assert response.headers["Location"].endswith("/result")
     assert len(sent) == 1 and sent[0].startswith("SELECT"), sent
 

@@ -210,7 +210,7 @@ def test_ids_are_unique_and_snake_case() -> None:
 # --- Branching -----------------------------------------------------------------------------
 
 ALWAYS = [
-    "about_you", "pain_areas", "your_pain", "pain_impact", "medication", "needling_safety", "goals",
+    "about_you", "pain_areas", "your_pain", "pain_impact", "medication", "needling_safety",
 ]  # fmt: skip
 PAIN, AFTER = ALWAYS[:4], ALWAYS[4:]  # the pages before and after the extra pain pages
 BACK = [*PAIN, "back_warning_signs", "back_pain_outlook"]
@@ -336,7 +336,7 @@ def test_next_and_previous_step_with_back_pain() -> None:
     assert next_step(answers, "pain_impact").id == "back_warning_signs"
     assert next_step(answers, "back_warning_signs").id == "back_pain_outlook"
     assert next_step(answers, "back_pain_outlook").id == "medication"
-    assert next_step(answers, "goals") is None
+    assert next_step(answers, "needling_safety") is None
     assert previous_step(answers, "medication").id == "back_pain_outlook"
     assert previous_step(answers, "back_warning_signs").id == "pain_impact"
     assert previous_step(answers, "your_pain").id == "pain_areas"
@@ -898,10 +898,10 @@ def test_a_man_is_never_asked_about_pregnancy() -> None:
 
 
 def test_parse_step_blank_answer_clears_the_earlier_one() -> None:
-    step = q.STEPS_BY_ID["goals"]
-    updated, errors = parse_step(
-        step, {"goals": ["less_pain"], "goal_notes": [""]}, patient(goal_notes="old")
-    )
+    step = q.STEPS_BY_ID["pain_impact"]
+    before = patient(goal_notes="old")
+    sent = {question.id: [str(before[question.id])] for question in step.questions[:4]}
+    updated, errors = parse_step(step, sent | {"goals": ["less_pain"], "goal_notes": [""]}, before)
     assert errors == {}
     assert "goal_notes" not in updated
     assert updated["age"] == 35  # other pages untouched

@@ -46,7 +46,7 @@ def test_the_shipped_file_is_the_questionnaire() -> None:
     assert questionnaire.VERSION == loaded.version == "2026-12-2"
     assert [(p.id, p.title) for p in questionnaire.PARTS] == [
         ("about_you", "About you"), ("your_pain", "Your pain"), ("medicines", "Your medicines"),
-        ("safety", "Needling safety"), ("goals", "Your goals"),
+        ("safety", "Needling safety"),
     ]  # fmt: skip
     assert [(s.id, s.part) for s in questionnaire.STEPS] == [
         ("about_you", "about_you"), ("consent", "about_you"), ("pain_areas", "your_pain"),
@@ -55,7 +55,7 @@ def test_the_shipped_file_is_the_questionnaire() -> None:
         ("back_pain_pattern", "your_pain"), ("back_pain_outlook", "your_pain"),
         ("sports_injury", "your_pain"), ("widespread_pain", "your_pain"),
         ("other_symptoms", "your_pain"), ("medication", "medicines"),
-        ("needling_safety", "safety"), ("goals", "goals"),
+        ("needling_safety", "safety"),
     ]  # fmt: skip
     assert len(questionnaire.QUESTIONS) == 44
     assert len(questionnaire.ASKED_BY) == sum(
@@ -123,7 +123,8 @@ def test_a_show_if_may_name_a_derived_fact() -> None:
     data = shipped()
     question(data, "goal_notes")["show_if"] = {"fact": "pain_region_count", "op": "ge", "value": 2}
     loaded = load_questionnaire(data)
-    assert loaded.steps[-1].questions[-1].show_if == {
+    notes = next(q for s in loaded.steps for q in s.questions if q.id == "goal_notes")
+    assert notes.show_if == {
         "fact": "pain_region_count",
         "op": "ge",
         "value": 2,
@@ -142,7 +143,8 @@ def _append_question(step_id: str, new: dict) -> Callable[[dict], None]:
 
 
 def _duplicate_step(data: dict) -> None:
-    data["steps"].append(dict(step(data, "goals"), questions=[question(data, "goal_notes")]))
+    again = dict(step(data, "needling_safety"), questions=[question(data, "previous_needling")])
+    data["steps"].append(again)
 
 
 def _set_in(question_id: str, key: str, number: int, field: str, value: Any):
@@ -183,7 +185,11 @@ ABOUT_AGE = "Step 'about_you', question 'age'"
 MISTAKES = [
     # unknown keys
     ("question-key", _set("age", "hnit", "x"), f"{ABOUT_AGE} has an unknown key 'hnit'"),
-    ("step-key", _step_key("goals", "titel", "x"), "Step 'goals' has an unknown key 'titel'"),
+    (
+        "step-key",
+        _step_key("needling_safety", "titel", "x"),
+        "Step 'needling_safety' has an unknown key 'titel'",
+    ),
     (
         "choice-key",
         _set_in("sex", "choices", 1, "lable", "x"),
@@ -205,11 +211,11 @@ MISTAKES = [
         f"{ABOUT_AGE}: 'anchors' does not apply to integer questions",
     ),
     # duplicate ids
-    ("step-id", _duplicate_step, "Step 'goals' appears twice"),
+    ("step-id", _duplicate_step, "Step 'needling_safety' appears twice"),
     (
         "question-id",
-        _append_question("goals", {"id": "age", "kind": "yes_no", "label": "Again?"}),
-        "Step 'goals', question 'age': the id 'age' is already used by "
+        _append_question("needling_safety", {"id": "age", "kind": "yes_no", "label": "Again?"}),
+        "Step 'needling_safety', question 'age': the id 'age' is already used by "
         "step 'about_you', question 'age'",
     ),
     (
@@ -221,8 +227,8 @@ MISTAKES = [
     (
         "item-id-is-a-question-id",
         _add_item("safety_checklist", "goals"),
-        "Step 'goals', question 'goals': the id 'goals' is already used by "
-        "step 'needling_safety', question 'safety_checklist'",
+        "Step 'needling_safety', question 'safety_checklist': the id 'goals' is already used by "
+        "step 'pain_impact', question 'goals'",
     ),
     (
         "item-id-is-its-checklists-id",
@@ -268,7 +274,7 @@ MISTAKES = [
     (
         "show-if-names-a-checklist",
         _show_if("goal_notes", "pain_map", "is_answered"),
-        "Step 'goals', question 'goal_notes': the show-if refers to question 'pain_map'",
+        "Step 'pain_impact', question 'goal_notes': the show-if refers to question 'pain_map'",
     ),
     # choices on a question that has none
     (
@@ -351,7 +357,7 @@ MISTAKES = [
     (
         "required-not-boolean",
         _set("goal_notes", "required", "no"),
-        "Step 'goals', question 'goal_notes': 'required' must be true or false, not 'no'",
+        "Step 'pain_impact', question 'goal_notes': 'required' must be true or false, not 'no'",
     ),
     (
         "max-length-zero",
@@ -360,25 +366,26 @@ MISTAKES = [
     ),
     (
         "question-not-a-mapping",
-        _append_question("goals", "Anything else?"),
-        "Step 'goals', a question must be a mapping of keys to values, not 'Anything else?'",
+        _append_question("needling_safety", "Anything else?"),
+        "Step 'needling_safety', a question must be a mapping of keys to values, "
+        "not 'Anything else?'",
     ),
     # parts
     (
         "step-unknown-part",
-        _step_key("goals", "part", "goal"),
-        "Step 'goals' names the unknown part 'goal' "
-        "(parts: about_you, your_pain, medicines, safety, goals)",
+        _step_key("needling_safety", "part", "goal"),
+        "Step 'needling_safety' names the unknown part 'goal' "
+        "(parts: about_you, your_pain, medicines, safety)",
     ),
     (
         "step-without-part",
-        lambda data: step(data, "goals").pop("part"),
-        "Step 'goals' needs 'part'",
+        lambda data: step(data, "needling_safety").pop("part"),
+        "Step 'needling_safety' needs 'part'",
     ),
     (
         "part-listed-twice",
-        lambda data: data["parts"].append({"id": "goals", "title": "Goals again"}),
-        "Part 'goals' is listed twice",
+        lambda data: data["parts"].append({"id": "safety", "title": "Safety again"}),
+        "Part 'safety' is listed twice",
     ),
     (
         "part-key",
@@ -398,8 +405,8 @@ MISTAKES = [
     ),
     (
         "parts-out-of-order",
-        _swap_steps("needling_safety", "goals"),
-        "Step 'needling_safety': the steps of part 'safety' must come together, "
+        _swap_steps("medication", "needling_safety"),
+        "Step 'medication': the steps of part 'medicines' must come together, "
         "in the order the parts are listed",
     ),
     (
@@ -467,7 +474,7 @@ def test_a_mistake_is_refused_naming_where_it_is(change: Callable[[dict], None],
 TEXT_MISTAKES = [
     (
         "key-twice",
-        TEXT.replace("    title: Your goals\n", "    title: Your goals\n    title: Goals\n"),
+        TEXT.replace("    title: Your pain\n", "    title: Your pain\n    title: Pain\n", 1),
         "The key 'title' appears twice in the mapping at line",
     ),
     (
