@@ -228,7 +228,7 @@ def save_step(
     answers, errors = parse_step(step, form, draft.answers, min_age, deferred)
     if not errors or partial:
         draft.held = None
-        draft.answers = branching.prune(answers, ruleset.min_age_self_consent)
+        draft.answers = branching.prune(answers, ruleset.min_age_self_consent, keep_waiting=True)
         draft.last_step = step.id
         draft.updated_at = utcnow()
         draft.expires_at = max(

@@ -153,9 +153,14 @@ def parse_step(
 
     Questions hidden by a show-if (for example trimester when not pregnant) are dropped, and
     only questions still shown need an answer, except `deferred` ones (follow-ups the patient
-    could not see: they are asked on the next page).
+    could not see: they are asked on the next page, and what they held is kept, since a form
+    without them says nothing about them).
     """
-    updated = {k: v for k, v in answers.items() if ASKED_BY.get(k) not in step.questions}
+    updated = {
+        k: v
+        for k, v in answers.items()
+        if (asker := ASKED_BY.get(k)) not in step.questions or asker.id in deferred
+    }
     errors: dict[str, str] = {}
     for question in step.questions:
         try:

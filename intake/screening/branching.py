@@ -141,18 +141,42 @@ def follow_up_page(
     return replace(step, questions=questions, intro="", notice="")
 
 
-def prune(answers: Mapping[str, Any], min_age_self_consent: int = MIN_AGE_SELF_CONSENT) -> dict:
-    """Only the answers to questions that are still shown: a change can hide earlier pages."""
+def prune(
+    answers: Mapping[str, Any],
+    min_age_self_consent: int = MIN_AGE_SELF_CONSENT,
+    *,
+    keep_waiting: bool = False,
+) -> dict:
+    """Only the answers to questions that are still shown: a change can hide earlier pages.
+
+    `keep_waiting` (a draft being filled in): also keep a follow-up's answers while the
+    required question it follows is shown but unanswered, because a change asks that question
+    afresh (a new age of 45 or more asks when back pain started, which under 45 was worked out).
+    Given the calling answer again, the follow-up is there as it was; any other answer drops
+    it. A finished questionnaire has every shown required question answered, so its screening
+    (which never keeps waiting answers) sees the same answers either way."""
     kept: dict[str, Any] = {}
     # Visibility can depend on other answers; repeat until nothing more is dropped.
     current = dict(answers)
     while True:
         kept = {}
         for step in visible_steps(current, min_age_self_consent):
-            for question in visible_questions(step, current, min_age_self_consent):
+            shown = visible_questions(step, current, min_age_self_consent)
+            waiting = _waiting_follow_ups(step, shown, current) if keep_waiting else []
+            for question in (*shown, *waiting):
                 for item in question.item_ids:
                     if item in current:
                         kept[item] = current[item]
         if kept == current:
             return kept
         current = kept
+
+
+def _waiting_follow_ups(
+    step: Step, shown: list[Question], answers: Mapping[str, Any]
+) -> list[Question]:
+    """The step's hidden follow-ups whose question is shown, required and not yet answered."""
+    unanswered = {q.id for q in shown if q.required and not q.is_answered(answers)}
+    return [
+        q for q in step.questions if q not in shown and FOLLOW_UPS.get(q.id, ("",))[0] in unanswered
+    ]

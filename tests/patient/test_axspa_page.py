@@ -108,6 +108,43 @@ def test_from_45_yes_with_the_features_revealed_needs_them_answered(client):
     assert page.status_code == 422 and 'id="axspa_checklist-error"' in text(page)
 
 
+def change_age_from_30_to_50(client, app) -> None:
+    """A patient under 45 ticked two features, then changed their age to 50 from the check
+    page: the onset question is asked afresh and the ticks wait for its answer."""
+    journeys.walk(client, profile(30, axspa_checklist=["axspa_buttock_pain", "axspa_psoriasis"]))
+    about = dict(profile(30)["about_you"], age=["50"])
+    response = client.post("/questions/about_you?change=1", data=about)
+    assert response.headers["Location"] == PAGE + "?change=1"
+    answers = saved(app)
+    assert "axspa_onset_before_45" not in answers
+    assert answers["axspa_buttock_pain"] is True and answers["axspa_psoriasis"] is True
+
+
+def test_a_new_age_over_45_asks_the_onset_and_keeps_the_ticks_for_yes(client, app):
+    change_age_from_30_to_50(client, app)
+    page = text(client.get(PAGE + "?change=1"))
+    features = wrapper(page, "axspa_checklist")
+    assert is_hidden(features)  # until "Yes" reveals it, ticked as before
+    ticked = re.findall(r'<input[^>]*value="(axspa_\w+)"[^>]*checked', page)
+    assert ticked == ["axspa_buttock_pain", "axspa_psoriasis"]
+    # Without the script only the onset comes back; the features are still the patient's.
+    response = client.post(PAGE + "?change=1", data={"axspa_onset_before_45": "yes"})
+    assert response.headers["Location"].endswith("/check")
+    answers = saved(app)
+    assert answers["axspa_onset_before_45"] is True and answers["axspa_psoriasis"] is True
+    assert FEATURES_LABEL in text(client.get("/check"))
+
+
+def test_a_new_age_over_45_and_no_to_onset_drops_the_ticks(client, app):
+    change_age_from_30_to_50(client, app)
+    response = client.post(PAGE + "?change=1", data={"axspa_onset_before_45": "no"})
+    assert response.headers["Location"].endswith("/check")
+    answers = saved(app)
+    assert answers["axspa_onset_before_45"] is False
+    assert not any(key.startswith("axspa_") and key != "axspa_onset_before_45" for key in answers)
+    assert FEATURES_LABEL not in text(client.get("/check"))
+
+
 def check_page(client, answers: dict) -> str:
     journeys.walk(client, answers)
     return text(client.get("/check"))

@@ -149,7 +149,13 @@ def test_a_changed_age_asks_what_the_new_age_needs():
     was_30 = prune(long_back_pain(30, **features("axspa_psoriasis")))
     now_50 = prune(dict(was_30, age=50))
     assert asked(now_50) == [ONSET]
-    assert not any(item in now_50 for item in FEATURES)
+    assert not any(item in now_50 for item in FEATURES)  # screening never keeps them
+    # A draft keeps them while the onset question waits for its answer: "Yes" finds them.
+    waiting = prune(dict(was_30, age=50), keep_waiting=True)
+    assert asked(waiting) == [ONSET] and waiting["axspa_psoriasis"] is True
+    assert prune(dict(waiting, **{ONSET: True}))["axspa_psoriasis"] is True
+    said_no = prune(dict(waiting, **{ONSET: False}), keep_waiting=True)
+    assert not any(item in said_no for item in FEATURES)
 
 
 def test_the_page_intro_reads_well_with_one_question():
