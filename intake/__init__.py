@@ -142,7 +142,6 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["local"] = clinic_time.local_time
     app.jinja_env.filters["day"] = clinic_time.shown_day  # a date: "Fri 4 Dec 2026"
-    app.jinja_env.globals["date_example"] = clinic_time.DATE_EXAMPLE  # typed: "4/12/2026"
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.globals["promise_words"] = clinic_time.promise_words
     # Every printed value (pages and emails) loses bidi and zero-width characters stored earlier.

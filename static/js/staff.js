@@ -27,6 +27,11 @@
     var field = input.closest(".field");
     if (field) { field.classList.add("field--error"); }
   }
+  // Forms with a date picker are left to the browser's own check without this script (which
+  // stops a half-typed date); with it, the message below says what to do, by the field.
+  Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+    if (form.querySelector("input[type=date]")) { form.noValidate = true; }
+  });
   document.addEventListener("submit", function (event) {
     var dates = event.target.querySelectorAll("input[type=date]");
     var bad = Array.prototype.filter.call(dates, function (input) {

@@ -235,7 +235,7 @@ def fields(
         CALL_BACK,
         "date",
         "Call back on",
-        hint=f"The day to try again, like {EXAMPLE}.",
+        hint="The day to try again.",  # a date picker: it shows the date the browser's way
         values=[value[:40] for value in kept(CALL_BACK)],
         error=errors.get(CALL_BACK, ""),
         width="short",
