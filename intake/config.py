@@ -97,6 +97,11 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "MAIL_PASSWORD": (None, str, "SMTP password"),
     "MAIL_DEFAULT_SENDER": ("intake@example.test", str, "From address"),
     "MAIL_TIMEOUT": (10, _int, "Seconds before an SMTP connection or reply times out"),
+    "MAIL_DATA_TIMEOUT": (
+        60,
+        _int,
+        "Seconds to wait for the mail server to take an email it has been sent in full",
+    ),
     "CLINIC_EMAIL_DETAIL": ("full", str, "Health detail in the clinic email: full|summary|minimal"),
     "OUTBOX_POLL_INTERVAL": (5, _int, "Seconds the outbox worker waits between polls"),
     "OUTBOX_MAX_AGE": (172800, _int, "Seconds to keep retrying an email before it is failed"),

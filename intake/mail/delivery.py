@@ -167,6 +167,32 @@ class Unreachable(Exception):
         self.failure = failure
 
 
+class _PatientData:
+    """An SMTP connection that waits `data_timeout` seconds, not its usual timeout, while it
+    hands over an email and for the answer after it: a server that scans mail answers late
+    (RFC 5321 §4.5.3.2 allows 10 minutes), and giving up then leaves it unknown whether the
+    server has the email."""
+
+    data_timeout: float | None = None
+
+    def data(self, msg):
+        if self.sock is not None and self.data_timeout is not None:
+            self.sock.settimeout(self.data_timeout)
+        try:
+            return super().data(msg)
+        finally:
+            if self.sock is not None:
+                self.sock.settimeout(self.timeout)
+
+
+class _SMTP(_PatientData, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_PatientData, smtplib.SMTP_SSL):
+    pass
+
+
 class Mailer:
     """Sends one batch of messages over one SMTP connection, then closes it (``with``).
 
@@ -174,7 +200,9 @@ class Mailer:
     (4xx or 5xx) or any other failure it is reset (RSET) and stays, so one message's failure is
     its own. When the connection drops, the message in hand is tried once more on a new
     connection if the old one had carried earlier messages (a server that closes idle or busy
-    connections is not the message's fault); later messages use the new connection. When
+    connections is not the message's fault), unless it timed out: a slow server would keep the
+    batch waiting twice, and it may have the email already (it goes again later, with the
+    outbox's backoff); later messages use the new connection. When
     connecting fails, the rest of the batch fails with the same reason without trying: one
     timeout per batch against a hung server, not one per message. Without MAIL_SERVER emails
     go to MAIL_DIR.
@@ -183,6 +211,7 @@ class Mailer:
     def __init__(self) -> None:
         self.state = current_app.extensions["mail"]
         self.timeout = current_app.config["MAIL_TIMEOUT"]
+        self.data_timeout = max(current_app.config["MAIL_DATA_TIMEOUT"], self.timeout)
         self.host: smtplib.SMTP | None = None
         self.unreachable: Failure | None = None
 
@@ -214,8 +243,8 @@ class Mailer:
         reused = self.host is not None
         try:
             return _transact(self._open(), message, recipients, reply_international)
-        except Exception:
-            if not self._recover() or not reused:
+        except Exception as error:
+            if not self._recover() or not reused or timed_out(error):
                 raise
         try:  # once more, on a new connection: the old one may have been closed as idle or busy
             return _transact(self._open(), message, recipients, reply_international)
@@ -228,7 +257,7 @@ class Mailer:
             raise Unreachable(self.unreachable)
         if self.host is None:
             try:
-                self.host = _connect(self.state, self.timeout)
+                self.host = _connect(self.state, self.timeout, self.data_timeout)
             except Exception as error:
                 self.unreachable = classify(error)
                 raise
@@ -272,13 +301,14 @@ def _transact(
     return {wire.get(address, address): reply for address, reply in refused.items()}
 
 
-def _connect(state, timeout: float) -> smtplib.SMTP:
+def _connect(state, timeout: float, data_timeout: float) -> smtplib.SMTP:
     """Connect (and STARTTLS, log in) with a timeout on every socket operation."""
     if state.use_ssl:
         context = ssl.create_default_context()
-        host = smtplib.SMTP_SSL(state.server, state.port, timeout=timeout, context=context)
+        host = _SMTP_SSL(state.server, state.port, timeout=timeout, context=context)
     else:
-        host = smtplib.SMTP(state.server, state.port, timeout=timeout)
+        host = _SMTP(state.server, state.port, timeout=timeout)
+    host.data_timeout = data_timeout
     try:
         if state.use_tls:
             host.starttls(context=ssl.create_default_context())
@@ -330,6 +360,12 @@ def refusal(refused: dict[str, tuple[int, bytes | str]]) -> Failure:
     return Failure(_clean("; ".join(parts)), PERMANENT if permanent else TEMPORARY)
 
 
+def timed_out(error: BaseException) -> bool:
+    """Whether the mail server did not answer in time. smtplib reports a reply that never
+    came as SMTPServerDisconnected("... timed out"); socket.timeout is included."""
+    return isinstance(error, OSError) and "timed out" in str(error)
+
+
 def classify(error: BaseException) -> Failure:
     """What an exception from `send` means for the message (any exception, not only SMTP's)."""
     if isinstance(error, Unreachable):
@@ -348,8 +384,7 @@ def classify(error: BaseException) -> Failure:
         # The sender, the login or the greeting refused: the server's settings, not this
         # message, so it is retried until OUTBOX_MAX_AGE like a 4xx.
         return Failure(_clean(f"SMTP {error.smtp_code}: {_reply_text(error.smtp_error)}"))
-    # smtplib reports a reply that never came as SMTPServerDisconnected("... timed out").
-    if isinstance(error, OSError) and "timed out" in str(error):  # socket.timeout included
+    if timed_out(error):
         return Failure("Timed out waiting for the mail server")
     if isinstance(error, ConnectionRefusedError):
         return Failure("Connection refused by the mail server")

@@ -3,6 +3,7 @@ a fault in the middle of a batch (a dropped connection, a refusal, a crash) lose
 
 from __future__ import annotations
 
+import asyncio
 import email
 import os
 import signal
@@ -24,16 +25,19 @@ from tests.smtp import SilentServer, Sink, SmtpServer
 
 
 class FaultySink(Sink):
-    """A sink that can refuse a message, or drop the connection at its DATA, by subject.
+    """A sink that can refuse a message, drop the connection at its DATA, or keep it and
+    answer late, by subject.
 
-    `faults` maps a subject to "drop" or to the reply its DATA gets; `once` faults are
-    forgotten after they struck (a server that fails now and then).
+    `faults` maps a subject to "drop", to "slow" (kept, then "250 OK" after `slow_seconds`:
+    a server that scans mail) or to the reply its DATA gets; `once` faults are forgotten after
+    they struck (a server that fails now and then).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.faults: dict[str, str] = {}
         self.once: set[str] = set()
+        self.slow_seconds = 2.0
 
     async def handle_DATA(self, server, session, envelope):
         subject = email.message_from_bytes(envelope.content, policy=policy.default)["Subject"]
@@ -43,6 +47,10 @@ class FaultySink(Sink):
         if fault == "drop":
             server.transport.close()
             return "421 4.3.0 Closing"
+        if fault == "slow":
+            reply = await super().handle_DATA(server, session, envelope)
+            await asyncio.sleep(self.slow_seconds)
+            return reply
         if fault:
             return fault
         return await super().handle_DATA(server, session, envelope)
@@ -174,6 +182,32 @@ def test_a_connection_dropped_mid_batch_is_opened_again(tmp_path, smtp):
     assert sorted(smtp.sink.subjects().values()) == [1] * 6
 
 
+def test_a_server_slow_to_take_a_message_is_waited_for(tmp_path, smtp):
+    """Its answer comes after MAIL_TIMEOUT but within MAIL_DATA_TIMEOUT: sent, once."""
+    app = mail_app(
+        f"sqlite:///{tmp_path / 's.db'}", tmp_path, smtp.port, MAIL_TIMEOUT=1, MAIL_DATA_TIMEOUT=10
+    )
+    queue(app, 3)
+    smtp.sink.faults = {"Message 2": "slow"}
+    assert send(app).sent == 3
+    assert smtp.connections == 1
+    assert sorted(smtp.sink.subjects().values()) == [1] * 3
+
+
+def test_a_message_whose_answer_times_out_is_not_sent_again_at_once(tmp_path, smtp):
+    """The server may have it: it goes again later, with the backoff, not twice right now."""
+    app = mail_app(
+        f"sqlite:///{tmp_path / 't.db'}", tmp_path, smtp.port, MAIL_TIMEOUT=1, MAIL_DATA_TIMEOUT=1
+    )
+    queue(app, 3)
+    smtp.sink.faults = {"Message 2": "slow"}
+    result = send(app)
+    assert (result.sent, result.retried) == (2, 1)
+    assert smtp.sink.subjects() == {"Message 1": 1, "Message 2": 1, "Message 3": 1}
+    assert state(app)["Message 2"] == ("pending", 1, "Timed out waiting for the mail server")
+    assert smtp.connections == 2  # Message 3 went on a new one
+
+
 def test_a_message_that_always_drops_the_connection_waits_alone(tmp_path, smtp):
     app = mail_app(f"sqlite:///{tmp_path / 'a.db'}", tmp_path, smtp.port)
     queue(app, 6)
@@ -190,7 +224,7 @@ def test_a_message_that_always_drops_the_connection_waits_alone(tmp_path, smtp):
 def test_an_unreachable_server_costs_one_timeout_per_batch(tmp_path):
     silent = SilentServer()
     try:
-        app = mail_app(f"sqlite:///{tmp_path / 's.db'}", tmp_path, silent.port)
+        app = mail_app(f"sqlite:///{tmp_path / 's.db'}", tmp_path, silent.port, MAIL_TIMEOUT=1)
         queue(app, 5)
         result = send(app)
         assert result.retried == 5
