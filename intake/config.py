@@ -139,7 +139,7 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     ),
     "FOLLOWUP_REMINDER_DAYS": (3, _int, "Days after a follow-up email that one reminder goes"),
     "FOLLOWUP_LAST_WINDOW_DAYS": (28, _int, "Days the last follow-up's link works"),
-    "FOLLOWUP_SEND_HOUR": (9, _int, "Hour of the day (UTC) follow-ups are due on their day"),
+    "FOLLOWUP_SEND_HOUR": (9, _int, "Hour (clinic time) follow-ups are due on their day"),
     "RATELIMIT_STORAGE_URI": (
         "memory://",
         str,

@@ -1,13 +1,13 @@
 """When follow-ups are due, and sending them.
 
 `plan` makes a booked request's follow-ups (FOLLOWUP_SCHEDULE weeks after the first
-appointment, at FOLLOWUP_SEND_HOUR UTC) or moves the ones not yet sent when the date changes;
-`cancel_open` ends them when the request closes without treatment. `run_due` is called by the
-outbox worker about once a minute (and by `flask followups run`): it sends what is due, one
-reminder FOLLOWUP_REMINDER_DAYS later to those still unanswered, and marks as missed what
-expired unanswered. Each email is claimed by a conditional UPDATE (`WHERE status='scheduled'`,
-`WHERE reminded_at IS NULL`), so workers running at once never send one twice. Every function
-takes `now` (naive UTC), the clock tests control.
+appointment, at FOLLOWUP_SEND_HOUR clinic time) or moves the ones not yet sent when the date
+changes; `cancel_open` ends them when the request closes without treatment. `run_due` is
+called by the outbox worker about once a minute (and by `flask followups run`): it sends what
+is due, one reminder FOLLOWUP_REMINDER_DAYS later to those still unanswered, and marks as
+missed what expired unanswered. Each email is claimed by a conditional UPDATE
+(`WHERE status='scheduled'`, `WHERE reminded_at IS NULL`), so workers running at once never
+send one twice. Every function takes `now` (naive UTC), the clock tests control.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import exists, select, update
 
+from intake import clinic_time
 from intake.extensions import db
 from intake.followup import links
 from intake.followup.models import OPEN_STATUSES, FollowUp
@@ -63,15 +64,19 @@ class RunCounts:
 
 def timetable(first_appointment: dt.date, config: Mapping[str, Any] | None = None) -> list[Slot]:
     """The follow-ups of a first appointment on that day: each due FOLLOWUP_SCHEDULE weeks
-    after it at FOLLOWUP_SEND_HOUR, each link working until the next is due (the last for
-    FOLLOWUP_LAST_WINDOW_DAYS)."""
+    after it at FOLLOWUP_SEND_HOUR in the clinic's time zone (the same hour in summer and
+    winter), each link working until the next is due (the last for
+    FOLLOWUP_LAST_WINDOW_DAYS). Times as stored: naive UTC."""
     config = config or current_app.config
     weeks = sorted(int(w) for w in config["FOLLOWUP_SCHEDULE"])
-    start = dt.datetime.combine(first_appointment, dt.time()) + dt.timedelta(
-        hours=int(config["FOLLOWUP_SEND_HOUR"])
-    )
-    dues = [start + dt.timedelta(weeks=w) for w in weeks]
-    last = dues[-1] + dt.timedelta(days=int(config["FOLLOWUP_LAST_WINDOW_DAYS"]))
+    zone, hour = clinic_time.clinic_zone(config), dt.time(int(config["FOLLOWUP_SEND_HOUR"]))
+
+    def at_send_hour(day: dt.date) -> dt.datetime:
+        return clinic_time.to_utc(dt.datetime.combine(day, hour, tzinfo=zone))
+
+    days = [first_appointment + dt.timedelta(weeks=w) for w in weeks]
+    dues = [at_send_hour(day) for day in days]
+    last = at_send_hour(days[-1] + dt.timedelta(days=int(config["FOLLOWUP_LAST_WINDOW_DAYS"])))
     return [
         Slot(number, w, due, expires)
         for number, (w, due, expires) in enumerate(

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
 
-from intake import create_app
+from intake import clinic_time, create_app
 from intake.clinic_time import day_text
 from intake.extensions import db
 from intake.followup import links, schedule
@@ -25,11 +26,15 @@ TODAY = utcnow().date()
 #: the first appointment most tests give: a week from today
 DAY = TODAY + dt.timedelta(days=7)
 NINE = dt.time(9)
+LONDON = ZoneInfo("Europe/London")
 
 
 def at(day: dt.date, weeks: int = 0, days: int = 0, minutes: int = 0) -> dt.datetime:
-    """09:00 UTC on `day`, plus weeks, days and minutes."""
-    return dt.datetime.combine(day, NINE) + dt.timedelta(weeks=weeks, days=days, minutes=minutes)
+    """09:00 clinic time (Europe/London, the default) on `day` plus weeks and days, as stored
+    (naive UTC), plus minutes. A reminder goes a fixed 3 x 24 hours after its email, so it is
+    `at(...) + dt.timedelta(days=3)`: across a clock change that is not 09:00."""
+    local = dt.datetime.combine(day + dt.timedelta(weeks=weeks, days=days), NINE, tzinfo=LONDON)
+    return clinic_time.to_utc(local) + dt.timedelta(minutes=minutes)
 
 
 def booked(app, client, *, consent=True, stopped=False, day=DAY, **booking) -> int:
@@ -119,15 +124,23 @@ def test_schedule_settings_are_followed(database_url, tmp_path):
         FOLLOWUP_SCHEDULE=(4, 1),
         FOLLOWUP_SEND_HOUR=14,
         FOLLOWUP_LAST_WINDOW_DAYS=10,
+        CLINIC_TIMEZONE="America/New_York",
     )
     create_staff(app)
     client = app.test_client()
     login(client)
-    request_id = booked(app, client)
-    two = dt.datetime.combine(DAY, dt.time(14))
+    # 20 October: a week later New York is on daylight time (UTC-4), four weeks later, after
+    # the first Sunday of November, on standard time (UTC-5); 14:00 there both times
+    day = TODAY.replace(month=10, day=20)
+    day = day if day >= TODAY else day.replace(year=day.year + 1)
+    request_id = booked(app, client, day=day)
+
+    def utc(days: int, hour: int) -> dt.datetime:
+        return dt.datetime.combine(day + dt.timedelta(days=days), dt.time(hour))
+
     assert [(r[0], r[1], r[3], r[4]) for r in rows(app, request_id)] == [
-        (1, 1, two + dt.timedelta(weeks=1), two + dt.timedelta(weeks=4)),
-        (2, 4, two + dt.timedelta(weeks=4), two + dt.timedelta(weeks=4, days=10)),
+        (1, 1, utc(7, 18), utc(28, 19)),
+        (2, 4, utc(28, 19), utc(38, 19)),
     ]
 
 
@@ -228,13 +241,13 @@ def test_run_due_sends_when_due_reminds_once_and_marks_missed(app, staff_client)
     assert run(app, at(DAY, 2)) == schedule.RunCounts(sent=1)
     assert run(app, at(DAY, 2)) == schedule.RunCounts()  # nothing twice
     assert emails(app, request_id) == ["followup"]
-    assert run(app, at(DAY, 2, days=3, minutes=-1)) == schedule.RunCounts()
-    assert run(app, at(DAY, 2, days=3)) == schedule.RunCounts(reminded=1)
-    assert run(app, at(DAY, 2, days=4)) == schedule.RunCounts()  # one reminder only
+    assert run(app, at(DAY, 2) + dt.timedelta(days=3, minutes=-1)) == schedule.RunCounts()
+    assert run(app, at(DAY, 2) + dt.timedelta(days=3)) == schedule.RunCounts(reminded=1)
+    assert run(app, at(DAY, 2) + dt.timedelta(days=4)) == schedule.RunCounts()  # one reminder only
     assert emails(app, request_id) == ["followup", "followup_reminder"]
     with app.app_context():
         first = db.session.scalars(select(FollowUp).where(FollowUp.number == 1)).one()
-        assert (first.sent_at, first.reminded_at) == (at(DAY, 2), at(DAY, 2, days=3))
+        assert (first.sent_at, first.reminded_at) == (at(DAY, 2), at(DAY, 2) + dt.timedelta(days=3))
         assert db.session.scalar(select(func.count()).select_from(FollowUpLink)) == 2
     # at its expiry the first is missed, and the second, due then, goes
     assert run(app, at(DAY, 6)) == schedule.RunCounts(sent=1, missed=1)
@@ -260,7 +273,7 @@ def test_both_links_of_a_followup_open_it(app, staff_client, monkeypatch):
 
     monkeypatch.setattr(links, "new_link", keep)
     run(app, at(TODAY, 2))
-    run(app, at(TODAY, 2, days=3))
+    run(app, at(TODAY, 2) + dt.timedelta(days=3))
     assert len(tokens) == 2
     with app.app_context():  # links check the real clock: it is before the expiry (6 weeks)
         opened = {links.open_followup(token).id for token in tokens}
@@ -289,7 +302,7 @@ def test_a_stopped_request_gets_nothing_more(app, staff_client):
     with app.app_context():
         db.session.get(BookingRequest, request_id).followups_stopped_at = utcnow()
         db.session.commit()
-    assert run(app, at(DAY, 2, days=3)) == schedule.RunCounts()
+    assert run(app, at(DAY, 2) + dt.timedelta(days=3)) == schedule.RunCounts()
     assert run(app, at(DAY, 6)) == schedule.RunCounts()
     assert emails(app, request_id) == ["followup"]
 
@@ -479,7 +492,7 @@ def test_purge_deletes_followups_and_links_with_their_request(app, staff_client)
     old = booked(app, staff_client)
     kept = booked(app, staff_client)
     run(app, at(DAY, 2))
-    run(app, at(DAY, 2, days=3))
+    run(app, at(DAY, 2) + dt.timedelta(days=3))
     with app.app_context():
         db.session.execute(
             update(BookingRequest)
