@@ -107,17 +107,24 @@ def wanted(booking: BookingRequest) -> bool:
     )
 
 
-def plan(booking: BookingRequest) -> int:
-    """Create a booked request's follow-ups, or move the ones still scheduled to its (new)
-    first appointment date; sent, answered and missed ones keep their history. Returns how
-    many were created or moved (0 when the request gets none). Flushes; the caller commits."""
+def plan(booking: BookingRequest, now: dt.datetime | None = None) -> int:
+    """Create a booked request's follow-ups, move the ones still scheduled to its (new) first
+    appointment date, and bring back cancelled ones (it was closed untreated or un-booked by
+    mistake, and is booked again): one never sent is scheduled again, one sent is open again
+    until its expiry (missed after it). Answered, missed and sent ones keep their history.
+    Returns how many were created, moved or brought back (0 when the request gets none).
+    Flushes; the caller commits."""
     if not wanted(booking):
         return 0
+    now = now or utcnow()
     existing = {f.number: f for f in followups_of(booking)}
     changed = 0
     for slot in timetable(booking.first_appointment_on):
         followup = existing.get(slot.number)
-        if followup is None:
+        if followup is not None and followup.status == "cancelled":
+            _restore(followup, slot, now)
+            changed += 1
+        elif followup is None:
             db.session.add(
                 FollowUp(
                     booking_request_id=booking.id,
@@ -140,6 +147,19 @@ def plan(booking: BookingRequest) -> int:
             ).rowcount
     db.session.flush()
     return changed
+
+
+def _restore(followup: FollowUp, slot: Slot, now: dt.datetime) -> None:
+    """A cancelled follow-up back as it would be had it never been cancelled."""
+    if followup.sent_at is None:
+        followup.status = "scheduled"
+        followup.weeks, followup.due_at, followup.expires_at = (
+            slot.weeks,
+            slot.due_at,
+            slot.expires_at,
+        )
+    else:  # its email went: its link works again until it expires
+        followup.status = "sent" if followup.expires_at > now else "missed"
 
 
 def cancel_open(booking: BookingRequest) -> int:

@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import select, update
 
 from intake import clinic_time
+from intake.clinic_time import clinic_zone, local_day
 from intake.extensions import db
+from intake.followup import schedule
 from intake.followup.models import FollowUp
 from intake.models import AuditEvent, BookingRequest, Note, StatusChange, User, utcnow
 from intake.staff.requests import desk
@@ -254,12 +256,22 @@ def test_a_second_click_on_undo_does_not_undo_one_change_too_many(app, staff_cli
     assert "already undone" in held_page(staff_client, undo(staff_client, request_id, "x")).text
 
 
-def test_reopening_a_closed_untreated_request_says_its_followups_stay_cancelled(app, staff_client):
+def test_reopening_a_closed_untreated_request_plans_its_followups_again(app, staff_client):
+    """Closed as not treated by mistake, then reopened: the follow-ups come back as they were
+    (the one already sent open again; the ones to come scheduled)."""
     request_id = book(app)
     consent(app, request_id)
-    appointment = clinic_today(app) + dt.timedelta(days=7)
+    appointment = clinic_today(app) - dt.timedelta(days=15)
+    with app.app_context():  # made three weeks ago, first seen 15 days ago
+        booking = db.session.get(BookingRequest, request_id)
+        booking.created_at = utcnow() - dt.timedelta(days=21)
+        db.session.commit()
     post_status(staff_client, request_id, "contacted")
     post_status(staff_client, request_id, "booked", first_appointment_on=str(appointment))
+    with app.app_context():
+        schedule.run_due()  # the two-week follow-up was due yesterday: it goes
+        db.session.remove()
+    assert followups(app, request_id) == ["sent", "scheduled", "scheduled"]
     response = post_status(
         staff_client, request_id, "closed", treated="not_treated", reason="Did not attend"
     )
@@ -271,29 +283,30 @@ def test_reopening_a_closed_untreated_request_says_its_followups_stay_cancelled(
     assert response.status_code == 302
     booking = booking_of(app, request_id)
     assert (booking.status, booking.first_appointment_on) == ("booked", appointment)
-    # schedule.plan() leaves cancelled follow-ups as they are: staff are told so
-    assert followups(app, request_id) == ["cancelled"] * 3
+    assert followups(app, request_id) == ["sent", "scheduled", "scheduled"]
     page = staff_client.get(f"/staff/requests/{request_id}").text
-    assert "Reopened: the request is back to Booked." in page
-    assert "3 follow-up questions cancelled when it was closed stay cancelled" in page
+    assert "Reopened: the request is back to Booked. 3 follow-up questions planned again." in page
+    assert audits(app, "undo_status")[-1].details["followups_planned"] == 3
 
 
-def test_booking_again_after_undo_says_its_followups_are_not_planned_again(app, staff_client):
-    """schedule.plan() leaves cancelled follow-ups cancelled, so a request booked, undone and
-    booked again gets none: staff are told, not left to find out."""
+def test_booking_again_after_undo_plans_the_followups_again(app, staff_client):
+    """Booked, undone (the follow-ups cancelled), booked again on another day: planned for it."""
     request_id = book(app)
     consent(app, request_id)
     appointment = clinic_today(app) + dt.timedelta(days=7)
     post_status(staff_client, request_id, "contacted")
     post_status(staff_client, request_id, "booked", first_appointment_on=str(appointment))
     undo(staff_client, request_id, latest_undoable(app, request_id))
-    response = post_status(
-        staff_client, request_id, "booked", first_appointment_on=str(appointment)
-    )
-    assert response.status_code == 302
     assert followups(app, request_id) == ["cancelled"] * 3
-    page = staff_client.get(f"/staff/requests/{request_id}").text
-    assert "Its follow-up questions were cancelled before and are not planned again" in page
+    later = appointment + dt.timedelta(days=3)
+    response = post_status(staff_client, request_id, "booked", first_appointment_on=str(later))
+    assert response.status_code == 302
+    assert followups(app, request_id) == ["scheduled"] * 3
+    with app.app_context():
+        first = db.session.scalars(
+            select(FollowUp).where(FollowUp.booking_request_id == request_id, FollowUp.number == 1)
+        ).one()
+        assert local_day(first.due_at, clinic_zone(app.config)) == later + dt.timedelta(weeks=2)
 
 
 # -- declining and closing -------------------------------------------------------------------

@@ -157,21 +157,7 @@ def done_words(booking: BookingRequest, status: str) -> str:
         return f"Status changed to Tried to call: call back on {day}."
     if status in CONFIRMED:
         return f"Request {bookings.label(status).lower()}."
-    text = f"Status changed to {bookings.label(status)}."
-    # schedule.plan() keeps cancelled follow-ups as they are (booked, undone, booked again)
-    if status == "booked" and _all_cancelled(booking):
-        text += (
-            " Its follow-up questions were cancelled before and are not planned again: "
-            "they cannot be restarted from here."
-        )
-    return text
-
-
-def _all_cancelled(booking: BookingRequest) -> bool:
-    """Whether a request that should have follow-ups has only cancelled ones."""
-    if not schedule.wanted(booking):
-        return False
-    return all(f.status == "cancelled" for f in schedule.followups_of(booking))
+    return f"Status changed to {bookings.label(status)}."
 
 
 def reschedule(booking: BookingRequest, form: Mapping[str, str]) -> bool:

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from intake.audit import audit
 from intake.extensions import db
 from intake.followup import schedule
-from intake.followup.models import FollowUp
 from intake.forms import ChoiceView, FieldView
 from intake.models import BookingRequest, StatusChange, Submission, User
 from intake.staff.requests import bookings
@@ -56,7 +55,7 @@ class Undone:
     left: str
     back_to: str
     followups_cancelled: int
-    followups_still_cancelled: int
+    followups_planned: int
 
     def words(self) -> str:
         """The flash message."""
@@ -64,11 +63,8 @@ class Undone:
         text = f"{verb}: the request is back to {bookings.label(self.back_to)}."
         if self.followups_cancelled:
             text += f" {_followups(self.followups_cancelled)} not yet sent cancelled."
-        if self.followups_still_cancelled:
-            text += (
-                f" {_followups(self.followups_still_cancelled)} cancelled when it was closed "
-                "stay cancelled: they cannot be planned again from here."
-            )
+        if self.followups_planned:
+            text += f" {_followups(self.followups_planned)} planned again."
         return text
 
 
@@ -77,7 +73,8 @@ def undo(booking: BookingRequest, change_id: object) -> Undone:
     showed it, so a second click or a colleague's undo does not walk back one change too
     many): the status and what the request held before it (call-back day, first appointment)
     are put back, as a new change in the history, audited. Undoing "booked" cancels the
-    follow-ups not yet answered. WorkflowError when there is nothing to undo."""
+    follow-ups not yet answered; undoing a close brings back the ones it cancelled.
+    WorkflowError when there is nothing to undo."""
     target = undoable(bookings.history_of(booking), booking.status)
     if target is None:
         raise bookings.WorkflowError("There is no status change to undo")
@@ -91,7 +88,8 @@ def undo(booking: BookingRequest, change_id: object) -> Undone:
     booking.call_back_on = _day(before.get("call_back_on"))
     booking.first_appointment_on = _day(before.get("first_appointment_on"))
     cancelled = schedule.cancel_open(booking) if left == "booked" else 0
-    still = _cancelled_count(booking) if (left, target.old) == ("closed", "booked") else 0
+    # back to booked (a close undone): what closing cancelled comes back
+    planned = schedule.plan(booking) if target.old == "booked" else 0
     audit(
         "undo_status",
         f"booking_request:{booking.id}",
@@ -99,20 +97,13 @@ def undo(booking: BookingRequest, change_id: object) -> Undone:
         old=left,
         new=target.old,
         followups_cancelled=cancelled,
+        followups_planned=planned,
     )
-    return Undone(target, left, target.old, cancelled, still)
+    return Undone(target, left, target.old, cancelled, planned)
 
 
 def _day(value: object) -> dt.date | None:
     return dt.date.fromisoformat(str(value)) if value else None
-
-
-def _cancelled_count(booking: BookingRequest) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(FollowUp)
-        .where(FollowUp.booking_request_id == booking.id, FollowUp.status == "cancelled")
-    )
 
 
 def _followups(count: int) -> str:
