@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from intake.extensions import db
 from intake.mail import outbox
-from intake.models import AuditEvent, BookingRequest, OutboxMessage, User, utcnow
+from intake.models import AuditEvent, BookingRequest, Draft, OutboxMessage, User, utcnow
 from intake.staff.requests import bookings
 from tests import journeys
 from tests.conftest import STAFF_PASSWORD, create_staff, login, make_app
@@ -455,6 +455,28 @@ def test_dashboard_charts_are_server_rendered_svg(app, staff_client):
         re.findall(r">(Started|Completed|Booking requested)</text>.*?>(\d+)</text>", page)
     )
     assert funnel == {"Started": "2", "Completed": "2", "Booking requested": "1"}
+
+
+def test_unfinished_questionnaires_on_a_page_since_merged_are_still_counted(app, staff_client):
+    """Drafts last saved on "goals" (merged into "How your pain affects you") left the chart."""
+    with app.app_context():
+        for index, step in enumerate(["goals", "goals", "pain_impact", None]):
+            db.session.add(
+                Draft(
+                    id=f"draft-{index}",
+                    answers={},
+                    last_step=step,
+                    expires_at=utcnow() - dt.timedelta(hours=1),
+                )
+            )
+        db.session.commit()
+    page = staff_client.get("/staff/").text
+    chart = page[page.index("Unfinished questionnaires by last page saved") :]
+    bars = dict(re.findall(r">([^<>]+)</text><rect[^>]*/><text[^>]*>(\d+)</text>", chart))
+    assert bars["Before the first page"] == "1"
+    assert bars["How your pain affects you"] == "1"
+    assert bars["A page since merged into another"] == "2"
+    assert sum(int(n) for n in bars.values()) == 4
 
 
 def test_admin_sees_audit_log_and_deactivates_users(app, admin_client):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 
 from sqlalchemy import case, func, literal_column, select
 
@@ -60,6 +61,22 @@ def funnel(since: dt.datetime | None = None) -> list[tuple[str, int]]:
     completed = count(Submission)
     booked = count(BookingRequest)
     return [("Started", started), ("Completed", completed), ("Booking requested", booked)]
+
+
+#: the chart's row for drafts last saved on a page the questionnaire no longer has (it was
+#: merged into another since: "goals" joined "How your pain affects you" in December 2026)
+RETIRED_PAGE = "A page since merged into another"
+
+
+def abandoned_rows(steps: Iterable) -> list[tuple[str, int]]:
+    """The unfinished-questionnaires chart: (page title, drafts) for before the first page,
+    each of `steps` (the questionnaire's pages, in order), and, when any, retired pages."""
+    counts = abandoned_by_step()
+    rows = [("Before the first page", counts.pop(None, 0))]
+    rows += [(step.title, counts.pop(step.id, 0)) for step in steps]
+    if retired := sum(counts.values()):
+        rows.append((RETIRED_PAGE, retired))
+    return rows
 
 
 def abandoned_by_step() -> Counter:

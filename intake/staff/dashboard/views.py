@@ -38,10 +38,7 @@ def _charts(funnel_days: int) -> dict:
     kept (UNBOOKED_RETENTION_DAYS), so its three counts cover the same days."""
     weeks, counts = stats.weekly_outcomes()
     funnel = stats.funnel(since=utcnow() - dt.timedelta(days=funnel_days))
-    abandoned = stats.abandoned_by_step()
-    abandoned_rows = [("Before the first page", abandoned.get(None, 0))] + [
-        (step.title, abandoned.get(step.id, 0)) for step in questionnaire.STEPS
-    ]
+    abandoned_rows = stats.abandoned_rows(questionnaire.STEPS)
     series = [
         charts.Series(o, OUTCOME_TEXT[o].label, counts[o], charts.COLOURS[o]) for o in OUTCOMES
     ]
