@@ -209,7 +209,8 @@ def fields(
         TREATED,
         "radios",
         "Was the patient treated?",
-        hint="Not treated cancels the follow-up questions not yet answered."
+        hint="Not treated cancels the follow-up questions not yet answered (reopening the "
+        "request brings them back)."
         if booking.followup_consent
         else "",
         values=kept(TREATED),

@@ -100,7 +100,6 @@ def confirm_page(
         submission=booking.submission,
         status=status,
         fields=shown,
-        cancels_followups=booking.status == "booked" and bool(booking.followup_consent),
     )
 
 
