@@ -234,6 +234,9 @@ class OutboxMessage(db.Model):
     delivered_to: Mapped[list[str] | None] = mapped_column(JSONType)
     #: permanent (5xx) refusals so far; after OUTBOX_MAX_PERMANENT_FAILURES it is failed
     permanent_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: the one-click unsubscribe address of an email a patient may stop (follow-ups): sent as
+    #: List-Unsubscribe and List-Unsubscribe-Post (RFC 8058), so mail apps offer the button
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class ResumeToken(db.Model):

@@ -12,7 +12,7 @@ import logging
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from intake.extensions import db, limiter
+from intake.extensions import csrf, db, limiter
 from intake.followup import forms, links, responses
 from intake.followup.links import LinkUnusable
 from intake.followup.models import FollowUp
@@ -128,3 +128,26 @@ def unsubscribe(token: str) -> Response | tuple[str, int] | str:
         db.session.commit()
         return redirect(url_for(".unsubscribe", token=token))
     return render_template("followup/stop.html", stopped=booking.followups_stopped_at is not None)
+
+
+@bp.route("/followup/stop/<token>/one-click", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: the mail app POSTs with no form of ours; the signed token is the key
+@followup_limit
+def one_click_unsubscribe(token: str) -> Response | tuple[str, int]:
+    """List-Unsubscribe: the mail app's POST ("List-Unsubscribe=One-Click") stops follow-ups
+    and gets a short answer; a GET (a mail app that opens the address) shows the stop page."""
+    booking = links.booking_to_unsubscribe(token)
+    if booking is None:
+        return render_template("followup/link.html", reason="unknown"), 404
+    if request.method == "GET":
+        return redirect(url_for(".unsubscribe", token=token))
+    if request.form.get("List-Unsubscribe") != "One-Click":
+        return _plain("Send List-Unsubscribe=One-Click to stop follow-up emails.", 400)
+    if responses.stop(booking):
+        log.info("followups stopped booking=%s by one-click unsubscribe", booking.id)
+    db.session.commit()
+    return _plain("Follow-up emails stopped.", 200)
+
+
+def _plain(text: str, status: int) -> Response:
+    return Response(f"{text}\n", status, mimetype="text/plain")

@@ -138,7 +138,7 @@ def _parse_sender(sender: str | tuple[str, str]) -> tuple[Address | str, str]:
 
 def build(message: OutboxMessage, *, utf8: bool, reply_to: bool = True) -> EmailMessage:
     """The MIME email: text and (if any) HTML alternatives, with the queued Message-ID."""
-    check_headers(message.subject, message.reply_to, *message.recipients)
+    check_headers(message.subject, message.reply_to, message.unsubscribe_url, *message.recipients)
     mail = EmailMessage(policy=UTF8_POLICY if utf8 else ASCII_POLICY)
     mail["Subject"] = message.subject
     mail["From"] = _sender()[0]
@@ -147,6 +147,9 @@ def build(message: OutboxMessage, *, utf8: bool, reply_to: bool = True) -> Email
         mail["Reply-To"] = smtp_address(message.reply_to)
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = message.message_id
+    if message.unsubscribe_url:  # mail apps show an "Unsubscribe" button that POSTs to it
+        mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail.set_content(message.text_body)
     if message.html_body:
         # A random boundary of our own: 128 bits no body can hold by chance, and it spares the

@@ -157,4 +157,7 @@ def queue_followup(followup: FollowUp, token: str, *, reminder: bool = False) ->
         text_body=render_template("mail/followup.txt", **context),
         html_body=render_template("mail/followup.html", **context),
         booking_request_id=booking.id,
+        unsubscribe_url=public_url(
+            "followup.one_click_unsubscribe", token=links.unsubscribe_token(booking)
+        ),
     )

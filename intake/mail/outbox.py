@@ -46,11 +46,13 @@ def enqueue(
     reply_to: str | None = None,
     booking_request_id: int | None = None,
     message_id: str | None = None,
+    unsubscribe_url: str | None = None,
 ) -> OutboxMessage:
     """Queue an email in the current transaction; the caller commits. Flushes.
 
     A `message_id` given by the caller makes the email unique (the column is): a second one
-    with it raises IntegrityError (the morning digest is sent once a day that way)."""
+    with it raises IntegrityError (the morning digest is sent once a day that way). An
+    `unsubscribe_url` (https, answering RFC 8058's one-click POST) goes in List-Unsubscribe."""
     message = OutboxMessage(
         kind=kind,
         recipients=list(recipients),
@@ -60,11 +62,14 @@ def enqueue(
         reply_to=reply_to,
         booking_request_id=booking_request_id,
         message_id=message_id or make_msgid(domain=message_id_domain()),
+        unsubscribe_url=unsubscribe_url,
         status=PENDING,
         next_attempt_at=utcnow(),
         give_up_at=utcnow() + dt.timedelta(seconds=current_app.config["OUTBOX_MAX_AGE"]),
     )
-    delivery.check_headers(message.subject, message.reply_to, *message.recipients)
+    delivery.check_headers(
+        message.subject, message.reply_to, message.unsubscribe_url, *message.recipients
+    )
     db.session.add(message)
     db.session.flush()
     return message

@@ -15,6 +15,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import select, update
 
+from intake import create_app
 from intake.extensions import db
 from intake.followup import links, schedule
 from intake.followup.models import FollowUp
@@ -186,3 +187,45 @@ def test_the_outbox_worker_sends_followups_when_due(tmp_path, smtp):
             "scheduled",
             "scheduled",
         ]
+
+
+def test_a_mail_apps_one_click_unsubscribe_stops_them(tmp_path, smtp):
+    """List-Unsubscribe with List-Unsubscribe-Post (RFC 8058): the mail app's Unsubscribe
+    button POSTs without a form of ours, so that one address goes without CSRF; the stop page's
+    own form keeps it. The booking's emails are not a mailing list: no such header."""
+    app = mail_app(f"sqlite:///{tmp_path / 'u.db'}", tmp_path, smtp.port)
+    create_staff(app)
+    client = app.test_client()
+    assert login(client).status_code == 302
+    request_id = booked(app, client, email=EMAIL)
+    with app.app_context():
+        schedule.run_due(at(DAY, 2))
+        booking = db.session.get(BookingRequest, request_id)
+        with app.test_request_context():
+            token = links.unsubscribe_token(booking)
+            one_click = url_for("followup.one_click_unsubscribe", token=token)
+            stop_page = url_for("followup.unsubscribe", token=token)
+    deliver(app)
+    received = smtp.sink.received_by(EMAIL)
+    followup = [m for m in received if "few short questions" in m["Subject"]]
+    assert len(followup) == 1 and len(received) == 2  # the confirmation, then the follow-up
+    assert followup[0]["List-Unsubscribe"] == f"<https://intake.clinic.example.com{one_click}>"
+    assert followup[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    others = [m for _, _, m in smtp.sink.messages if m not in followup]
+    assert len(others) == 2  # the clinic's email and the patient's confirmation
+    assert all(m["List-Unsubscribe"] is None for m in others)
+
+    mail_app_client = create_app(dict(app.config, WTF_CSRF_ENABLED=True)).test_client()
+    assert mail_app_client.post(stop_page).status_code == 400  # the page's form: CSRF
+    assert mail_app_client.post(one_click).status_code == 400  # not a one-click request
+    opened = mail_app_client.get(one_click)
+    assert (opened.status_code, opened.headers["Location"]) == (302, stop_page)
+    assert mail_app_client.post(one_click[:-12] + "x/one-click").status_code == 404
+    with app.app_context():
+        assert db.session.get(BookingRequest, request_id).followups_stopped_at is None
+    stopped = mail_app_client.post(one_click, data={"List-Unsubscribe": "One-Click"})
+    assert (stopped.status_code, stopped.text) == (200, "Follow-up emails stopped.\n")
+    with app.app_context():
+        assert db.session.get(BookingRequest, request_id).followups_stopped_at is not None
+        assert schedule.run_due(at(DAY, 6)).sent == 0
+    assert "You will get no more follow-up questions" in mail_app_client.get(stop_page).text
