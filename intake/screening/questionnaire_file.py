@@ -35,7 +35,10 @@ _KEYS = {
     "questionnaire": ({"version", "parts", "steps", "derived", "messages"}, set()),
     "part": ({"id", "title"}, set()),
     "step": ({"id", "title", "section", "part", "questions"}, {"intro", "show_if", "notice"}),
-    "question": ({"id", "kind", "label"}, {"hint", "required", "show_if", "error", "summary"}),
+    "question": (
+        {"id", "kind", "label"},
+        {"hint", "required", "show_if", "error", "summary", "answers_label"},
+    ),
     "choice": ({"value", "label"}, {"hint"}),
     "item": ({"id", "label"}, {"hint"}),
     "derived fact": ({"id", "label", "type"}, {"minimum", "maximum", "section"}),
@@ -55,7 +58,10 @@ _QUESTION_KEYS = set().union(*_KIND_KEYS.values())
 #: What each key's value must be: (test, words for the error).
 _VALUES = {
     **dict.fromkeys(
-        ("version", "id", "title", "section", "part", "kind", "label", "type", "error"),
+        (
+            *("version", "id", "title", "section", "part", "kind", "label", "type", "error"),
+            "answers_label",
+        ),
         (lambda v: isinstance(v, str) and v.strip() != "", "non-empty text"),
     ),
     **dict.fromkeys(("intro", "notice", "hint", "none_label"), (lambda v: type(v) is str, "text")),
@@ -267,14 +273,22 @@ def _check_range(data: Mapping[str, Any], where: str) -> None:
 
 
 def _check_ids(steps: tuple[Step, ...], derived: Mapping[str, FactSpec]) -> None:
-    """Step ids are unique; question ids and checklist item ids share one namespace."""
+    """Step ids are unique; question ids and checklist item ids share one namespace; no two
+    questions read the same among the answers."""
     step_ids: set[str] = set()
     owner: dict[str, str] = {}  # question or answer id -> where it is defined
+    named: dict[str, str] = {}  # the question's words among the answers -> its id
     for step in steps:
         if step.id in step_ids:
             raise QuestionnaireFileError(f"Step '{step.id}' appears twice")
         step_ids.add(step.id)
         for question in step.questions:
+            if (twin := named.setdefault(question.label_in_answers, question.id)) != question.id:
+                raise QuestionnaireFileError(
+                    f"Step '{step.id}', question '{question.id}' reads "
+                    f"'{question.label_in_answers}' among the answers, as '{twin}' does: "
+                    "give one an answers_label"
+                )
             where = f"Step '{step.id}', question '{question.id}'"
             items = question.item_ids if question.kind == CHECKLIST else ()
             for answer_id in (question.id, *items):

@@ -66,6 +66,15 @@ class Question:
     anchors: tuple[str, str] = ("", "")  # scale: words for the lowest and highest value
     error: str = ""  # what to say when a required question is left blank ("Enter your age")
     summary: str = ""  # its words in the part's one-line summary: "{answer}" is the answer
+    #: its words among the answers (check your answers, the clinic email, the request page),
+    #: where what the page asks ("Do any of these apply to you?") would read the same as
+    #: another question's once its list is not beside it
+    answers_label: str = ""
+
+    @property
+    def label_in_answers(self) -> str:
+        """The question as the answers name it: `answers_label`, else what the page asks."""
+        return self.answers_label or self.label
 
     @property
     def item_ids(self) -> tuple[str, ...]:

@@ -38,11 +38,11 @@ def iter_answer_rows(answers: Mapping[str, Any]) -> Iterable[tuple[str, str, str
                 if not q.is_answered(answers):
                     continue
                 ticked = [c.label for c in q.choices if answers.get(c.value) is True]
-                yield step.section, q.label, "; ".join(ticked) or q.none_label
+                yield step.section, q.label_in_answers, "; ".join(ticked) or q.none_label
                 continue
             if q.id not in answers or answers[q.id] is None:
                 continue
-            yield step.section, q.label, answer_text(q, answers[q.id])
+            yield step.section, q.label_in_answers, answer_text(q, answers[q.id])
 
 
 def answer_sections(answers: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -134,6 +134,10 @@ def test_a_show_if_may_name_a_derived_fact() -> None:
 # --- Mistakes, each refused with a message naming where it is --------------------------------
 
 
+#: the two checklists whose page asks "Do any of these apply to you?"
+CHECKLISTS = ("rf_other_checklist", "safety_checklist")
+
+
 def _set(question_id: str, key: str, value: Any) -> Callable[[dict], None]:
     return lambda data: question(data, question_id).__setitem__(key, value)
 
@@ -440,6 +444,18 @@ MISTAKES = [
         _set("age", "summary", ["{answer}"]),
         f"{ABOUT_AGE}: 'summary' must be text with \"{{answer}}\" in it, not ['{{answer}}']",
     ),
+    # the answers: two questions that would read the same among them
+    (
+        "same-words-among-the-answers",
+        lambda data: [question(data, q).pop("answers_label") for q in CHECKLISTS],
+        "Step 'needling_safety', question 'safety_checklist' reads 'Do any of these apply to "
+        "you?' among the answers, as 'rf_other_checklist' does: give one an answers_label",
+    ),
+    (
+        "answers-label-empty",
+        _set("rf_other_checklist", "answers_label", " "),
+        "'answers_label' must be non-empty text",
+    ),
     # messages
     (
         "unknown-message",
@@ -519,6 +535,23 @@ def test_a_question_may_have_its_own_error_and_summary() -> None:
     # Without one, a blank required question gets the message for its kind.
     assert (sex.error, sex.summary) == ("", "")
     assert answers.missing_message(sex) == "Select an answer"
+
+
+def test_answers_name_a_checklist_by_its_answers_label() -> None:
+    """On its page "Do any of these apply to you?" sits above its list; among the answers (check
+    your answers, the clinic email, the request page) the list is not there to tell two apart."""
+    from intake.screening.summary import iter_answer_rows
+
+    rows = {
+        label: answer
+        for _, label, answer in iter_answer_rows(
+            {"rf_cancer_history": True, "rf_new_onset": False, "needle_phobia": False}
+        )
+    }
+    assert rows["Do any of these other warning signs apply to you?"] == "You have had cancer"
+    assert rows["Do any of these safety questions apply to you?"] == "None of these"
+    assert "Do any of these apply to you?" not in rows
+    assert question(shipped(), "safety_checklist")["label"] == "Do any of these apply to you?"
 
 
 def test_a_date_question_may_still_be_added() -> None:
