@@ -3,10 +3,13 @@ the promise to contact a patient within RESPONSE_WORKING_DAYS working days, and 
 are past it. The functions at the end read those settings (the app's config by default); the
 rest are pure.
 
-A working day is Monday to Friday (public holidays are not known here). A request is due by
-the end of the Nth working day after the day it arrived, in clinic time: one sent on Monday
-at any hour, or on Saturday, with N = 2 is due by the end of Wednesday or Tuesday. It is
-overdue from the start of the next day. Pure: every function takes `now` and the zone.
+A working day is Monday to Friday, except the days the clinic is closed: public holidays
+(CLINIC_HOLIDAYS, from the `holidays` package) and its own closures (CLINIC_CLOSED_DAYS). A
+request is due by the end of the Nth working day after the day it arrived, in clinic time: one
+sent on Monday at any hour, or on Saturday, with N = 2 is due by the end of Wednesday or
+Tuesday; one sent on Christmas Eve 2026 in England by the end of Wednesday 30 December. It is
+overdue from the start of the next day. Pure: every function takes `now`, the zone and the
+closed days.
 
 Also how the staff pages show a date ("Fri 4 Dec 2026", with ", 14:05" where the time
 matters) and read one typed (4/12/2026, 4 Dec 2026, or 2026-12-04 from a date picker).
@@ -16,10 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import holidays
 
 UTC = dt.UTC
 #: Saturday and Sunday (date.weekday())
@@ -52,40 +58,82 @@ def start_of_day(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return to_utc(dt.datetime.combine(day, dt.time(), tzinfo=tz))
 
 
-def add_working_days(day: dt.date, count: int) -> dt.date:
+#: Days a clinic is closed besides weekends: a container of dates (`in`).
+Closed = Container[dt.date]
+
+
+def is_working_day(day: dt.date, closed: Closed = ()) -> bool:
+    """Monday to Friday, and not a day the clinic is closed."""
+    return day.weekday() not in WEEKEND and day not in closed
+
+
+def add_working_days(day: dt.date, count: int, closed: Closed = ()) -> dt.date:
     """The `count`th working day after `day` (0: `day` itself, or the next working day when
-    it falls on a weekend)."""
+    it is not one)."""
     if count <= 0:
-        while day.weekday() in WEEKEND:
+        while not is_working_day(day, closed):
             day += dt.timedelta(days=1)
         return day
     while count:
         day += dt.timedelta(days=1)
-        if day.weekday() not in WEEKEND:
+        if is_working_day(day, closed):
             count -= 1
     return day
 
 
-def respond_by(received: dt.datetime, working_days: int, tz: dt.tzinfo) -> dt.date:
+def respond_by(
+    received: dt.datetime, working_days: int, tz: dt.tzinfo, closed: Closed = ()
+) -> dt.date:
     """The clinic day by the end of which a request received at `received` (naive UTC) is to
     be answered."""
-    return add_working_days(local_day(received, tz), working_days)
+    return add_working_days(local_day(received, tz), working_days, closed)
 
 
-def overdue_before(now: dt.datetime, working_days: int, tz: dt.tzinfo) -> dt.datetime:
+def overdue_before(
+    now: dt.datetime, working_days: int, tz: dt.tzinfo, closed: Closed = ()
+) -> dt.datetime:
     """The stored moment before which a request still waiting at `now` is overdue: requests
     with created_at < this are past their respond-by day. (respond_by only grows with the day
     received, so this is the start of the day after the last overdue receiving day.)"""
     today = local_day(now, tz)
     day = today
-    while add_working_days(day, working_days) >= today:
+    while add_working_days(day, working_days, closed) >= today:
         day -= dt.timedelta(days=1)
     return start_of_day(day + dt.timedelta(days=1), tz)
 
 
-def is_overdue(received: dt.datetime, now: dt.datetime, working_days: int, tz: dt.tzinfo) -> bool:
+def is_overdue(
+    received: dt.datetime, now: dt.datetime, working_days: int, tz: dt.tzinfo, closed: Closed = ()
+) -> bool:
     """Whether a request received at `received` and still waiting at `now` is overdue."""
-    return received < overdue_before(now, working_days, tz)
+    return received < overdue_before(now, working_days, tz, closed)
+
+
+@dataclass(frozen=True)
+class ClosedDays:
+    """The days a clinic is closed besides weekends: public holidays and its own closures."""
+
+    public: Closed = ()
+    #: its own closures: (first, last) days, both closed
+    own: tuple[tuple[dt.date, dt.date], ...] = ()
+
+    def __contains__(self, day: object) -> bool:
+        if not isinstance(day, dt.date):
+            return False
+        return day in self.public or any(first <= day <= last for first, last in self.own)
+
+
+def public_holidays(code: str) -> Closed:
+    """The public holidays of a country, or of a region after a dash ("GB-ENG", "US-NY",
+    "DE-BY"), from the `holidays` package; none for "none". LookupError for one it does not
+    know."""
+    if code.strip().lower() == "none":
+        return frozenset()
+    country, _, region = code.strip().upper().partition("-")
+    try:
+        return holidays.country_holidays(country, subdiv=region or None)
+    except NotImplementedError as error:  # what the package raises for an unknown one
+        raise LookupError(str(error)) from None
 
 
 def waiting_words(received: dt.datetime, now: dt.datetime) -> str:
@@ -215,21 +263,34 @@ def local_time(moment: dt.datetime | None, style: str = "moment") -> str:
     return moment_text(local, style) if style in MOMENT_STYLES else local.strftime(style)
 
 
+@lru_cache(maxsize=8)
+def _closed_days(code: str, own: tuple[tuple[dt.date, dt.date], ...]) -> ClosedDays:
+    return ClosedDays(public_holidays(code), own)
+
+
+def clinic_closed(config: Mapping[str, Any] | None = None) -> ClosedDays:
+    """The days the clinic is closed (CLINIC_HOLIDAYS and CLINIC_CLOSED_DAYS)."""
+    config = _config(config)
+    return _closed_days(config["CLINIC_HOLIDAYS"], tuple(config["CLINIC_CLOSED_DAYS"]))
+
+
 def clinic_today(now: dt.datetime, config: Mapping[str, Any] | None = None) -> dt.date:
     """The clinic's calendar day at `now` (naive UTC)."""
     return local_day(now, clinic_zone(config))
 
 
 def overdue_cutoff(now: dt.datetime, config: Mapping[str, Any] | None = None) -> dt.datetime:
-    """overdue_before() with the clinic's zone and RESPONSE_WORKING_DAYS."""
+    """overdue_before() with the clinic's zone, RESPONSE_WORKING_DAYS and closed days."""
     config = _config(config)
-    return overdue_before(now, int(config["RESPONSE_WORKING_DAYS"]), clinic_zone(config))
+    days = int(config["RESPONSE_WORKING_DAYS"])
+    return overdue_before(now, days, clinic_zone(config), clinic_closed(config))
 
 
 def clinic_respond_by(received: dt.datetime, config: Mapping[str, Any] | None = None) -> dt.date:
-    """respond_by() with the clinic's zone and RESPONSE_WORKING_DAYS."""
+    """respond_by() with the clinic's zone, RESPONSE_WORKING_DAYS and closed days."""
     config = _config(config)
-    return respond_by(received, int(config["RESPONSE_WORKING_DAYS"]), clinic_zone(config))
+    days = int(config["RESPONSE_WORKING_DAYS"])
+    return respond_by(received, days, clinic_zone(config), clinic_closed(config))
 
 
 def promise_words(config: Mapping[str, Any] | None = None) -> str:

@@ -6,6 +6,7 @@ Names follow the extensions' own (SQLALCHEMY_*, MAIL_*) so their documentation a
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,26 @@ def _zone(value: str) -> str:
 
     ZoneInfo(value.strip())  # raises for a name the time-zone database does not know
     return value.strip()
+
+
+def _holidays(value: str) -> str:
+    from intake.clinic_time import public_holidays
+
+    public_holidays(value)  # raises LookupError for a country or region it does not know
+    return value.strip()
+
+
+def _closed_days(value: str) -> tuple[tuple[dt.date, dt.date], ...]:
+    """ "2026-12-24..2027-01-01, 2027-04-02": (first, last) pairs."""
+    closed = []
+    for part in (p.strip() for p in value.split(",")):
+        if part:
+            first, _, last = part.partition("..")
+            days = (dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last or first))
+            if days[0] > days[1]:
+                raise ValueError(f"{part} ends before it starts")
+            closed.append(days)
+    return tuple(closed)
 
 
 def _hour(value: str) -> int:
@@ -75,6 +96,18 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         2,
         _int,
         "Working days (Mon–Fri) within which the clinic promises to contact a patient",
+    ),
+    "CLINIC_HOLIDAYS": (
+        "GB-ENG",
+        _holidays,
+        "Public holidays the clinic is closed on: a country code, a region after a dash "
+        "(GB-ENG, GB-SCT, IE, US-NY, DE-BY), or none",
+    ),
+    "CLINIC_CLOSED_DAYS": (
+        (),
+        _closed_days,
+        "Other days the clinic is closed: dates or first..last ranges, comma-separated "
+        "(2026-12-24..2027-01-01)",
     ),
     "DIGEST_HOUR": (
         None,

@@ -32,6 +32,53 @@ def test_working_days_skip_weekends(day, count, expected):
     assert ct.add_working_days(day, count) == expected
 
 
+ENGLAND = ct.ClosedDays(ct.public_holidays("GB-ENG"))
+CHRISTMAS_EVE = dt.date(2026, 12, 24)  # a Thursday
+
+
+@pytest.mark.parametrize(
+    ("day", "count", "closed", "expected"),
+    [
+        # Christmas Day (Fri) and Boxing Day's Monday (28 Dec) are bank holidays in England
+        (CHRISTMAS_EVE, 1, ENGLAND, dt.date(2026, 12, 29)),
+        (CHRISTMAS_EVE, 2, ENGLAND, dt.date(2026, 12, 30)),
+        (CHRISTMAS_EVE, 2, (), dt.date(2026, 12, 28)),
+        (dt.date(2026, 12, 25), 0, ENGLAND, dt.date(2026, 12, 29)),  # the next working day
+        # New Year: England is back on Monday 4 Jan; Scotland keeps 2 January (on Monday 4th)
+        (dt.date(2026, 12, 31), 1, ENGLAND, dt.date(2027, 1, 4)),
+        (
+            dt.date(2026, 12, 31),
+            1,
+            ct.ClosedDays(ct.public_holidays("GB-SCT")),
+            dt.date(2027, 1, 5),
+        ),
+        # the clinic's own closure, on top of the bank holidays
+        (
+            CHRISTMAS_EVE,
+            2,
+            ct.ClosedDays(ENGLAND.public, ((dt.date(2026, 12, 29), dt.date(2026, 12, 31)),)),
+            dt.date(2027, 1, 5),
+        ),
+        (CHRISTMAS_EVE, 2, ct.ClosedDays(ct.public_holidays("none")), dt.date(2026, 12, 28)),
+    ],
+)
+def test_working_days_skip_the_days_the_clinic_is_closed(day, count, closed, expected):
+    assert ct.add_working_days(day, count, closed) == expected
+
+
+def test_a_request_on_christmas_eve_is_overdue_from_new_years_eve_in_england():
+    received = utc(CHRISTMAS_EVE, 15)
+    assert ct.respond_by(received, 2, LONDON, ENGLAND) == dt.date(2026, 12, 30)
+    assert not ct.is_overdue(received, utc(dt.date(2026, 12, 30), 23, 59), 2, LONDON, ENGLAND)
+    assert ct.is_overdue(received, utc(dt.date(2026, 12, 31), 0), 2, LONDON, ENGLAND)
+
+
+@pytest.mark.parametrize("code", ["XX", "GB-XYZ", "Narnia"])
+def test_an_unknown_country_or_region_is_refused(code):
+    with pytest.raises(LookupError):
+        ct.public_holidays(code)
+
+
 def utc(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute))
 

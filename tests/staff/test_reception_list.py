@@ -196,6 +196,40 @@ def test_the_promise_follows_response_working_days(database_url, tmp_path, clock
             db.engine.dispose()
 
 
+def test_bank_holidays_and_the_clinics_own_closures_are_not_working_days(
+    database_url, tmp_path, clock
+):
+    """Christmas Eve 2026 in England (the default CLINIC_HOLIDAYS): Christmas Day and Boxing
+    Day's Monday are bank holidays, so a request that afternoon is due by the end of Wednesday
+    30 December, and the request page says so. Closed 29 to 31 December as well: Tuesday 5
+    January."""
+    christmas_eve = dt.date(2026, 12, 24)
+    for closed, due_by, overdue_from in [
+        ((), "Wed 30 Dec 2026", dt.date(2026, 12, 31)),
+        (
+            ((dt.date(2026, 12, 29), dt.date(2026, 12, 31)),),
+            "Tue 5 Jan 2027",
+            dt.date(2027, 1, 6),
+        ),
+    ]:
+        app = make_app(database_url, tmp_path, CLINIC_CLOSED_DAYS=closed)
+        try:
+            client = staff_client_of(app)
+            (request_id,) = add(app, {"created_at": at(christmas_eve, 15)})
+            clock(at(christmas_eve, 16))
+            page = client.get(f"/staff/requests/{request_id}").text
+            assert f"Call them back by {due_by}" in html.unescape(page), due_by
+            clock(at(overdue_from - dt.timedelta(days=1), 23, 59))
+            assert overdue_ids(client.get("/staff/requests").text) == []
+            clock(at(overdue_from, 0))
+            assert overdue_ids(client.get("/staff/requests").text) == [request_id]
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.drop_all()
+                db.engine.dispose()
+
+
 # --- Columns ----------------------------------------------------------------------------------
 
 

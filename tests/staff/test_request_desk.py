@@ -490,7 +490,12 @@ def request_like(status="new", created_at=None, **fields):
 
 
 MONDAY_NOON = dt.datetime(2026, 11, 30, 12, 0)  # UTC = London in winter
-CONFIG = {"CLINIC_TIMEZONE": "Europe/London", "RESPONSE_WORKING_DAYS": 2}
+CONFIG = {
+    "CLINIC_TIMEZONE": "Europe/London",
+    "RESPONSE_WORKING_DAYS": 2,
+    "CLINIC_HOLIDAYS": "GB-ENG",
+    "CLINIC_CLOSED_DAYS": (),
+}
 PRECAUTION = {"outcome": "review", "safety": None}
 RED_FLAG = {"outcome": "see_doctor", "safety": True}
 
