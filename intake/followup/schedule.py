@@ -137,7 +137,10 @@ def plan(booking: BookingRequest, now: dt.datetime | None = None) -> int:
                 )
             )
             changed += 1
-        elif followup.status == "scheduled":
+        elif followup.status == "scheduled" and (
+            (followup.weeks, followup.due_at, followup.expires_at)
+            != (slot.weeks, slot.due_at, slot.expires_at)
+        ):
             # conditional: a worker may have sent it a moment ago; then it keeps its times
             changed += db.session.execute(
                 update(FollowUp)

@@ -289,6 +289,24 @@ def test_reopening_a_closed_untreated_request_plans_its_followups_again(app, sta
     assert audits(app, "undo_status")[-1].details["followups_planned"] == 3
 
 
+def test_reopening_a_request_closed_after_treatment_leaves_its_followups_as_they_are(
+    app, staff_client
+):
+    request_id = book(app)
+    consent(app, request_id)
+    appointment = clinic_today(app) + dt.timedelta(days=7)
+    post_status(staff_client, request_id, "contacted")
+    post_status(staff_client, request_id, "booked", first_appointment_on=str(appointment))
+    post_status(staff_client, request_id, "closed", treated="finished", reason="Course done")
+    assert followups(app, request_id) == ["scheduled"] * 3
+    undo(staff_client, request_id, latest_undoable(app, request_id))
+    page = staff_client.get(f"/staff/requests/{request_id}").text
+    assert "Reopened: the request is back to Booked." in page
+    assert "planned again" not in page  # nothing was cancelled, nothing changed
+    assert audits(app, "undo_status")[-1].details["followups_planned"] == 0
+    assert followups(app, request_id) == ["scheduled"] * 3
+
+
 def test_booking_again_after_undo_plans_the_followups_again(app, staff_client):
     """Booked, undone (the follow-ups cancelled), booked again on another day: planned for it."""
     request_id = book(app)
