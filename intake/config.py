@@ -54,8 +54,8 @@ def _closed_days(value: str) -> tuple[tuple[dt.date, dt.date], ...]:
     closed = []
     for part in (p.strip() for p in value.split(",")):
         if part:
-            first, _, last = part.partition("..")
-            days = (dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last or first))
+            first, _, last = (text.strip() for text in part.partition(".."))
+            days = (dt.date.fromisoformat(first), dt.date.fromisoformat(last or first))
             if days[0] > days[1]:
                 raise ValueError(f"{part} ends before it starts")
             closed.append(days)

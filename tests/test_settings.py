@@ -44,6 +44,8 @@ def test_closed_days_settings_are_read_or_refused_in_words():
         (dt.date(2027, 4, 2), dt.date(2027, 4, 2)),
     )
     assert load_config("", {})["CLINIC_HOLIDAYS"] == "GB-ENG"
+    spaced = load_config("", {"CLINIC_CLOSED_DAYS": " 2026-12-24 .. 2026-12-31 ,"})
+    assert spaced["CLINIC_CLOSED_DAYS"] == ((dt.date(2026, 12, 24), dt.date(2026, 12, 31)),)
     with pytest.raises(SettingsError) as raised:
         load_config(
             "", {"CLINIC_HOLIDAYS": "GB-XYZ", "CLINIC_CLOSED_DAYS": "2027-01-01..2026-12-24"}
